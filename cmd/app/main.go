@@ -1,0 +1,114 @@
+// Command app runs the otelsentry reference service, and its tools:
+//
+//	app                 run the service (flags: -addr, -shutdown-timeout)
+//	app redact …        redact stdin with the pipeline's engine (dry run)
+//
+// The service is instrumented only with OpenTelemetry; telemetry.Setup picks
+// the backend from the environment (console by default, Sentry with
+// SENTRY_DSN, an OTLP collector with OTEL_TRACES_EXPORTER=otlp).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/otelsentry/otelsentry/app"
+	"github.com/otelsentry/otelsentry/telemetry"
+)
+
+func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "redact":
+			os.Exit(runRedact(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := runServe(ctx, os.Args[1:], os.Getenv, os.Stderr, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "app:", err)
+		os.Exit(1)
+	}
+}
+
+// runServe runs the service until ctx is cancelled (a signal), then stops
+// accepting connections, drains in-flight requests, stops the background
+// scheduler and finally shuts the telemetry pipeline down, so nothing that
+// happened before the signal is lost. ready, if not nil, receives the bound
+// address once the server listens.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- string) error {
+	fs := flag.NewFlagSet("app", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	defaultAddr := ":8080"
+	if p := getenv("PORT"); p != "" {
+		defaultAddr = ":" + p
+	}
+	addr := fs.String("addr", defaultAddr, "listen address (default from PORT)")
+	shutdownTimeout := fs.Duration("shutdown-timeout", 15*time.Second, "how long to drain requests and flush telemetry on shutdown")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	slog.SetDefault(logger)
+
+	pipeline, err := telemetry.Setup(ctx, telemetry.WithLogger(logger))
+	if err != nil {
+		return err
+	}
+	svc, err := app.New(app.Config{Environment: pipeline.Environment(), Logger: logger})
+	if err != nil {
+		return errors.Join(err, pipeline.Shutdown(context.Background()))
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return errors.Join(fmt.Errorf("listening on %s: %w", *addr, err), pipeline.Shutdown(context.Background()))
+	}
+	srv := &http.Server{
+		Handler:           svc.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	svc.Start(bgCtx)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info("listening", "addr", ln.Addr().String())
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case err := <-serveErr:
+		stopBG()
+		return errors.Join(err, svc.Close(context.Background()), pipeline.Shutdown(context.Background()))
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: draining requests, then flushing telemetry", "timeout", shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
+	defer cancel()
+	errs := []error{}
+	if err := srv.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("draining HTTP requests: %w", err))
+	}
+	stopBG()
+	if err := svc.Close(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping the service: %w", err))
+	}
+	if err := pipeline.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("flushing telemetry: %w", err))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,207 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getsentry/sentry-go"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/otelsentry/otelsentry/processors"
+)
+
+// defaultShutdownTimeout bounds Shutdown and ForceFlush when the caller's
+// context has no deadline, so a hung backend cannot hang the process's exit.
+const defaultShutdownTimeout = 5 * time.Second
+
+// Pipeline is the installed tracing pipeline. Its methods are safe for
+// concurrent use.
+type Pipeline struct {
+	tp       *sdktrace.TracerProvider // nil when disabled
+	provider trace.TracerProvider
+	sentry   *sentry.Client // nil without a DSN
+
+	environment, release string
+	exporters            []string
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// Setup builds the pipeline from options and the environment, installs it
+// as the global TracerProvider and propagator (unless WithGlobals(false)),
+// and logs one start-up line. A malformed configuration value is an error
+// naming the variable or option and the value; nothing is installed then.
+//
+// The caller must call Shutdown before exiting, or spans still queued are
+// lost.
+func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
+	c := &config{}
+	for _, o := range opts {
+		o(c)
+	}
+	if err := c.resolve(); err != nil {
+		return nil, err
+	}
+	if *c.disabled {
+		c.logger.Info("Telemetry disabled (" + envSDKDisabled + "=true): no-op pipeline")
+		return &Pipeline{provider: noop.NewTracerProvider()}, nil
+	}
+
+	res, err := c.buildResource()
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: building the resource: %w", err)
+	}
+	prop, err := c.propagator()
+	if err != nil {
+		return nil, err
+	}
+
+	var client *sentry.Client
+	if c.dsn != "" {
+		if client, err = c.newSentryClient(c.errorsBridge.beforeSend(c)); err != nil {
+			return nil, err
+		}
+	}
+
+	var batchers []sdktrace.SpanProcessor
+	cleanup := func() {
+		for _, b := range batchers {
+			_ = b.Shutdown(context.Background())
+		}
+	}
+	for _, name := range c.exporters {
+		exp, err := c.newExporter(ctx, name)
+		if err != nil {
+			cleanup()
+			return nil, err
+		}
+		if exp != nil {
+			batchers = append(batchers, c.newBatcher(exp))
+		}
+	}
+	for _, exp := range c.extraExp {
+		batchers = append(batchers, c.newBatcher(exp))
+	}
+
+	var static []attribute.KeyValue
+	if contains(c.exporters, ExporterSentry) {
+		// Sentry's OTLP endpoint reads these from span attributes only.
+		static = append(static,
+			attribute.String("sentry.environment", c.environment),
+			attribute.String("sentry.release", c.release))
+	}
+	chain := processors.NewChain(processors.Fanout(batchers...),
+		processors.Enrich(static...),
+		c.errorsBridge.link(c, client),
+		c.sampling.keepLink(c),
+		c.redaction.link(c),
+	)
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithResource(res),
+		sdktrace.WithSampler(c.sampling.sampler()),
+		sdktrace.WithSpanProcessor(chain),
+	)
+	if *c.globals {
+		otel.SetTracerProvider(tp)
+		otel.SetTextMapPropagator(prop)
+		if client != nil {
+			sentry.CurrentHub().BindClient(client)
+		}
+	}
+
+	p := &Pipeline{
+		tp: tp, provider: tp, sentry: client,
+		environment: c.environment, release: c.release, exporters: c.exporters,
+	}
+	c.logStart()
+	return p, nil
+}
+
+func (c *config) newBatcher(exp sdktrace.SpanExporter) sdktrace.SpanProcessor {
+	return sdktrace.NewBatchSpanProcessor(exp, sdktrace.WithMaxQueueSize(c.queueSize))
+}
+
+// logStart writes the one start-up line. It never contains the DSN's key.
+func (c *config) logStart() {
+	exps := strings.Join(c.exporters, ",")
+	if c.dsn == "" {
+		c.logger.Info(fmt.Sprintf("Sentry disabled (%s not set); traces -> %s", envSentryDSN, exps),
+			"environment", c.environment, "release", c.release,
+			"traces_sample_rate", c.sampling.describe())
+		return
+	}
+	c.logger.Info("Sentry initialized",
+		"environment", c.environment, "release", c.release,
+		"traces_sample_rate", c.sampling.describe(), "exporters", exps,
+		"dsn_host", dsnHost(c.dsn))
+}
+
+func formatRate(r float64) string { return strconv.FormatFloat(r, 'g', -1, 64) }
+
+// TracerProvider returns the pipeline's provider (a no-op one when the
+// pipeline is disabled). Use it instead of the global when WithGlobals(false).
+func (p *Pipeline) TracerProvider() trace.TracerProvider { return p.provider }
+
+// Environment is the resolved deployment environment.
+func (p *Pipeline) Environment() string { return p.environment }
+
+// Release is the resolved release.
+func (p *Pipeline) Release() string { return p.release }
+
+// Exporters are the names of the configured exporters.
+func (p *Pipeline) Exporters() []string { return append([]string(nil), p.exporters...) }
+
+// ForceFlush exports every span that has ended and delivers every captured
+// error, within ctx's deadline (5 s when ctx has none). It returns the joined
+// errors of every stage.
+func (p *Pipeline) ForceFlush(ctx context.Context) error {
+	if p.tp == nil {
+		return nil
+	}
+	ctx, cancel := withDefaultDeadline(ctx)
+	defer cancel()
+	err := p.tp.ForceFlush(ctx)
+	if p.sentry != nil {
+		dl, _ := ctx.Deadline()
+		err = errors.Join(err, flushSentry(p.sentry, dl))
+	}
+	return err
+}
+
+// Shutdown flushes every stage of the chain, every exporter and the Sentry
+// client within ctx's deadline (5 s when ctx has none), then stops them. It is
+// idempotent: later calls return the first call's result. Spans started after
+// Shutdown are not exported.
+func (p *Pipeline) Shutdown(ctx context.Context) error {
+	p.shutdownOnce.Do(func() {
+		if p.tp == nil {
+			return
+		}
+		ctx, cancel := withDefaultDeadline(ctx)
+		defer cancel()
+		err := p.tp.Shutdown(ctx)
+		if p.sentry != nil {
+			dl, _ := ctx.Deadline()
+			err = errors.Join(err, flushSentry(p.sentry, dl))
+		}
+		p.shutdownErr = err
+	})
+	return p.shutdownErr
+}
+
+func withDefaultDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, defaultShutdownTimeout)
+}
