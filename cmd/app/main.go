@@ -61,7 +61,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	slog.SetDefault(logger)
 
-	pipeline, err := telemetry.Setup(ctx, telemetry.WithLogger(logger))
+	pipeline, err := telemetry.Setup(ctx, telemetry.WithLogger(logger), telemetry.WithConsoleWriter(stderr))
 	if err != nil {
 		return err
 	}

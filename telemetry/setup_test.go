@@ -1,0 +1,280 @@
+package telemetry
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelsentry/otelsentry/internal/fakebackend"
+)
+
+// syncBuffer is a bytes.Buffer safe for the exporter goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testOptions keeps a test's pipeline private: no globals, a captured log,
+// no git call.
+func testOptions(log *syncBuffer, extra ...Option) []Option {
+	return append([]Option{
+		WithGlobals(false),
+		WithRelease("test-release"),
+		WithLogger(slog.New(slog.NewTextHandler(log, nil))),
+	}, extra...)
+}
+
+func clearEnv(t *testing.T) {
+	for _, k := range []string{"SENTRY_DSN", "SENTRY_ENVIRONMENT", "ENVIRONMENT", "SENTRY_RELEASE", "SENTRY_TRACES_SAMPLE_RATE",
+		"OTEL_TRACES_EXPORTER", "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "OTEL_SDK_DISABLED", "OTEL_TRACES_SAMPLER",
+		"OTEL_TRACES_SAMPLER_ARG", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
+		"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_PROPAGATORS"} {
+		t.Setenv(k, "")
+	}
+}
+
+// makeSpans ends n spans, each a root with one child, and returns the trace
+// IDs.
+func makeSpans(tp trace.TracerProvider, n int) []trace.TraceID {
+	tr := tp.Tracer("test")
+	var ids []trace.TraceID
+	for i := 0; i < n; i++ {
+		ctx, root := tr.Start(context.Background(), "GET /items/{id}", trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.route", "/items/{id}"), attribute.Int("item", i)))
+		_, child := tr.Start(ctx, "db.query")
+		child.End()
+		root.End()
+		ids = append(ids, root.SpanContext().TraceID())
+	}
+	return ids
+}
+
+// TestOTLPExporterDeliversProtobuf is the "otlp" backend: the same pipeline,
+// chosen by environment variables only, delivers OTLP protobuf to a
+// receiver, and Shutdown flushes: N spans ended before Shutdown → N received.
+func TestOTLPExporterDeliversProtobuf(t *testing.T) {
+	clearEnv(t)
+	rcv := fakebackend.NewOTLP(t)
+	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.URL)
+	t.Setenv("OTEL_SERVICE_NAME", "checkout")
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "team=payments,deployment.environment.name=qa")
+
+	var log syncBuffer
+	p, err := Setup(context.Background(), testOptions(&log)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 250
+	ids := makeSpans(p.TracerProvider(), n)
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	spans := rcv.Spans()
+	if len(spans) != 2*n {
+		t.Fatalf("received %d spans, want %d", len(spans), 2*n)
+	}
+	seen := map[string]bool{}
+	for _, s := range spans {
+		seen[hex.EncodeToString(s.TraceId)] = true
+	}
+	for _, id := range ids {
+		if !seen[id.String()] {
+			t.Fatalf("trace %s not received", id)
+		}
+	}
+	reqs := rcv.Requests()
+	if reqs[0].Path != "/v1/traces" || !strings.HasPrefix(reqs[0].Header.Get("Content-Type"), "application/x-protobuf") {
+		t.Errorf("request path %q content-type %q, want /v1/traces protobuf", reqs[0].Path, reqs[0].Header.Get("Content-Type"))
+	}
+	res := map[string]string{}
+	for _, kv := range rcv.Resources()[0].Attributes {
+		res[kv.Key] = kv.Value.GetStringValue()
+	}
+	for k, want := range map[string]string{"service.name": "checkout", "team": "payments",
+		"deployment.environment.name": "qa", "service.version": "test-release"} {
+		if res[k] != want {
+			t.Errorf("resource %s = %q, want %q", k, res[k], want)
+		}
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Errorf("second Shutdown = %v, want the first call's nil", err)
+	}
+}
+
+// TestSentryExporterPostsToDSNEndpoint is the "sentry" backend: OTLP posted to
+// the DSN's project endpoint with X-Sentry-Auth carrying the public key, and
+// the environment and release as span attributes (Sentry reads them there).
+func TestSentryExporterPostsToDSNEndpoint(t *testing.T) {
+	clearEnv(t)
+	rcv := fakebackend.NewOTLP(t)
+	dsn := "http://pubkey42@" + strings.TrimPrefix(rcv.URL, "http://") + "/42"
+	t.Setenv("SENTRY_DSN", dsn)
+	t.Setenv("SENTRY_ENVIRONMENT", "staging")
+	var log syncBuffer
+	p, err := Setup(context.Background(), testOptions(&log, WithSampleRate(1))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	makeSpans(p.TracerProvider(), 3)
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	var otlp []fakebackend.Request
+	for _, r := range rcv.Requests() {
+		if strings.Contains(r.Path, "/integration/otlp/") {
+			otlp = append(otlp, r)
+		}
+	}
+	if len(otlp) == 0 {
+		t.Fatalf("no OTLP request on the Sentry endpoint; got %d requests", len(rcv.Requests()))
+	}
+	if otlp[0].Path != "/api/42/integration/otlp/v1/traces/" {
+		t.Errorf("path = %q", otlp[0].Path)
+	}
+	if auth := otlp[0].Header.Get("X-Sentry-Auth"); !strings.Contains(auth, "sentry_key=pubkey42") {
+		t.Errorf("X-Sentry-Auth = %q, want sentry_key=pubkey42", auth)
+	}
+	if enc := otlp[0].Header.Get("Content-Encoding"); enc != "gzip" {
+		t.Errorf("Content-Encoding = %q, want gzip", enc)
+	}
+	spans := rcv.Spans()
+	if len(spans) != 6 {
+		t.Fatalf("received %d spans, want 6", len(spans))
+	}
+	for _, s := range spans {
+		if v, _ := fakebackend.SpanAttr(s, "sentry.environment"); v != "staging" {
+			t.Errorf("span %s sentry.environment = %q", s.Name, v)
+		}
+		if v, _ := fakebackend.SpanAttr(s, "sentry.release"); v != "test-release" {
+			t.Errorf("span %s sentry.release = %q", s.Name, v)
+		}
+	}
+	line := log.String()
+	if !strings.Contains(line, "Sentry initialized") || !strings.Contains(line, "environment=staging") ||
+		!strings.Contains(line, "dsn_host=127.0.0.1") || !strings.Contains(line, "exporters=sentry") {
+		t.Errorf("start-up line = %q", line)
+	}
+	if strings.Contains(line, "pubkey42") {
+		t.Errorf("start-up line leaks the DSN key: %q", line)
+	}
+}
+
+func TestStartupLineWithoutDSN(t *testing.T) {
+	clearEnv(t)
+	var log, out syncBuffer
+	p, err := Setup(context.Background(), testOptions(&log, WithConsoleWriter(&out))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Shutdown(context.Background())
+	if !strings.Contains(log.String(), "Sentry disabled (SENTRY_DSN not set); traces -> console") {
+		t.Errorf("start-up line = %q", log.String())
+	}
+}
+
+// TestConsoleExporterTree checks the default backend prints one block per
+// trace with children indented under their parent, errors marked.
+func TestConsoleExporterTree(t *testing.T) {
+	clearEnv(t)
+	var log, out syncBuffer
+	p, err := Setup(context.Background(), testOptions(&log, WithConsoleWriter(&out))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := p.TracerProvider().Tracer("test")
+	ctx, root := tr.Start(context.Background(), "POST /api/analyze", trace.WithSpanKind(trace.SpanKindServer))
+	_, child := tr.Start(ctx, "agent.execute", trace.WithAttributes(attribute.String("agent.name", "FinancialAgent")))
+	child.RecordError(fmt.Errorf("upstream timeout"))
+	child.SetStatus(codes.Error, "upstream timeout")
+	child.End()
+	root.End()
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	want := []string{
+		"trace " + root.SpanContext().TraceID().String() + "\n",
+		"\n  POST /api/analyze  ",
+		"\n    ! agent.execute  ",
+		`ERROR "upstream timeout"`,
+		"agent.name=FinancialAgent",
+		"      ! exception +",
+	}
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("console output lacks %q:\n%s", w, got)
+		}
+	}
+}
+
+func TestDisabledPipelineIsNoop(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("OTEL_SDK_DISABLED", "true")
+	t.Setenv("SENTRY_DSN", "not even parsed")
+	var log syncBuffer
+	p, err := Setup(context.Background(), testOptions(&log)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, s := p.TracerProvider().Tracer("t").Start(context.Background(), "x")
+	if s.IsRecording() || s.SpanContext().IsValid() {
+		t.Error("disabled pipeline records spans")
+	}
+	s.End()
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestShutdownHonoursDeadline: a backend that never answers cannot hold
+// Shutdown past the caller's deadline.
+func TestShutdownHonoursDeadline(t *testing.T) {
+	clearEnv(t)
+	block := make(chan struct{})
+	defer close(block)
+	rcv := fakebackend.NewOTLP(t)
+	rcv.Config.Handler = fakebackend.Hang(block)
+	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.URL)
+	var log syncBuffer
+	p, err := Setup(context.Background(), testOptions(&log)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	makeSpans(p.TracerProvider(), 5)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("Shutdown against a hung backend returned nil, want the deadline error")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Shutdown did not return after its deadline")
+	}
+}
