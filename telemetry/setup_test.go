@@ -83,7 +83,9 @@ func TestOTLPExporterDeliversProtobuf(t *testing.T) {
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "team=payments,deployment.environment.name=qa")
 
 	var log syncBuffer
-	p, err := Setup(context.Background(), testOptions(&log)...)
+	// qa is not a known environment (production's rate would apply): every
+	// span must arrive here, so the rate is explicit.
+	p, err := Setup(context.Background(), testOptions(&log, WithSampleRate(1))...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -52,6 +53,14 @@ func (r *OTLP) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, err := ReadBody(req)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if strings.HasSuffix(req.URL.Path, "/envelope/") {
+		// A Sentry envelope for the same DSN: kept raw for greps only.
+		r.mu.Lock()
+		r.requests = append(r.requests, Request{Path: req.URL.Path, Header: req.Header.Clone(), Raw: body})
+		r.mu.Unlock()
+		_, _ = w.Write([]byte(`{}`))
 		return
 	}
 	var msg collectortrace.ExportTraceServiceRequest

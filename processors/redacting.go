@@ -1,0 +1,171 @@
+package processors
+
+import (
+	"context"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/otelsentry/otelsentry/processors/redact"
+)
+
+// redactionCountKey is set on spans in which something was redacted, so a
+// reader of the trace knows the values were scrubbed, not absent.
+const redactionCountKey = attribute.Key("redaction.count")
+
+// Redact returns the redact stage: every span that reaches the next stage
+// has had its name, string and string-slice attributes (and int64 card
+// numbers), event names and attributes, link attributes and status
+// description passed through e.
+//
+// Copy on write: a span with nothing to redact is passed on as it is, with
+// no allocation; a dirty one is passed on as a view that embeds the original
+// and overrides only what changed, plus a redaction.count attribute. The
+// original span is never mutated (other processors may hold it).
+func Redact(e *redact.Engine) Link {
+	return func(next sdktrace.SpanProcessor) sdktrace.SpanProcessor {
+		return &redactor{next: next, e: e}
+	}
+}
+
+type redactor struct {
+	next     sdktrace.SpanProcessor
+	e        *redact.Engine
+	redacted atomic.Uint64
+}
+
+func (r *redactor) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) { r.next.OnStart(ctx, s) }
+func (r *redactor) ForceFlush(ctx context.Context) error                  { return r.next.ForceFlush(ctx) }
+func (r *redactor) Shutdown(ctx context.Context) error                    { return r.next.Shutdown(ctx) }
+
+func (r *redactor) OnEnd(s sdktrace.ReadOnlySpan) {
+	if v := RedactSpan(r.e, s); v != nil {
+		r.redacted.Add(1)
+		s = v
+	}
+	r.next.OnEnd(s)
+}
+
+// RedactedSpans is how many spans the stage had to redact.
+func (r *redactor) RedactedSpans() uint64 { return r.redacted.Load() }
+
+// RedactSpan returns a redacted view of s, or nil when s holds nothing to
+// redact. It allocates only for spans with events or links (the SDK copies
+// those on every read) and for dirty spans.
+func RedactSpan(e *redact.Engine, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan {
+	var v *View // built on the first change only: clean spans allocate nothing
+	n := 0
+	view := func() *View {
+		if v == nil {
+			v = NewView(s)
+		}
+		return v
+	}
+
+	if name, ok := e.String(s.Name()); ok {
+		view().WithName(name)
+		n++
+	}
+	attrs, k := redactAttrs(e, s.Attributes())
+	n += k
+	if evs := s.Events(); len(evs) > 0 {
+		changed := false
+		for i := range evs {
+			if name, ok := e.String(evs[i].Name); ok {
+				evs[i].Name = name
+				n++
+				changed = true
+			}
+			// evs is the SDK's fresh copy, but its attribute slices are
+			// shared with the span: replace them, never write into them.
+			if a, k := redactAttrs(e, evs[i].Attributes); k > 0 {
+				evs[i].Attributes = a
+				n += k
+				changed = true
+			}
+		}
+		if changed {
+			view().WithEvents(evs)
+		}
+	}
+	if links := s.Links(); len(links) > 0 {
+		changed := false
+		for i := range links {
+			if a, k := redactAttrs(e, links[i].Attributes); k > 0 {
+				links[i].Attributes = a
+				n += k
+				changed = true
+			}
+		}
+		if changed {
+			view().WithLinks(links)
+		}
+	}
+	if st := s.Status(); st.Description != "" {
+		if d, ok := e.String(st.Description); ok {
+			st.Description = d
+			view().WithStatus(st)
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if attrs == nil {
+		orig := s.Attributes()
+		attrs = append(make([]attribute.KeyValue, 0, len(orig)+1), orig...)
+	}
+	return view().WithAttributes(append(attrs, redactionCountKey.Int(n)))
+}
+
+// redactAttrs returns a redacted copy of kvs and how many values changed, or
+// (nil, 0) without allocating when nothing did.
+func redactAttrs(e *redact.Engine, kvs []attribute.KeyValue) ([]attribute.KeyValue, int) {
+	var out []attribute.KeyValue
+	n := 0
+	for i, kv := range kvs {
+		nv, ok := RedactValue(e, kv)
+		if !ok {
+			continue
+		}
+		if out == nil {
+			// One spare slot for redaction.count on span attributes.
+			out = make([]attribute.KeyValue, len(kvs), len(kvs)+1)
+			copy(out, kvs)
+		}
+		out[i] = nv
+		n++
+	}
+	return out, n
+}
+
+// RedactValue redacts one attribute with the key-aware rules: strings and
+// string slices element by element, int64 values that are card numbers (or
+// sit under a secret key) become a placeholder string. Other types pass.
+func RedactValue(e *redact.Engine, kv attribute.KeyValue) (attribute.KeyValue, bool) {
+	key := string(kv.Key)
+	switch kv.Value.Type() {
+	case attribute.STRING:
+		if s, ok := e.Attr(key, kv.Value.AsString()); ok {
+			return attribute.String(key, s), true
+		}
+	case attribute.STRINGSLICE:
+		ss := kv.Value.AsStringSlice()
+		changed := false
+		for i, s := range ss {
+			if r, ok := e.Attr(key, s); ok {
+				ss[i] = r // AsStringSlice returns a copy
+				changed = true
+			}
+		}
+		if changed {
+			return attribute.StringSlice(key, ss), true
+		}
+	case attribute.INT64:
+		if s, ok := e.Int(key, kv.Value.AsInt64()); ok {
+			return attribute.String(key, s), true
+		}
+	}
+	return kv, false
+}
