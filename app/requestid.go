@@ -43,3 +43,6 @@ func newRequestID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// newID returns prefix followed by 16 random hex digits.
+func newID(prefix string) string { return prefix + newRequestID()[:16] }

@@ -2,6 +2,7 @@
 //
 //	app                 run the service (flags: -addr, -shutdown-timeout)
 //	app redact …        redact stdin with the pipeline's engine (dry run)
+//	app loadgen …       drive a realistic request mix at a running service
 //
 // The service is instrumented only with OpenTelemetry; telemetry.Setup picks
 // the backend from the environment (console by default, Sentry with
@@ -31,6 +32,10 @@ func main() {
 		switch os.Args[1] {
 		case "redact":
 			os.Exit(runRedact(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+		case "loadgen":
+			os.Exit(runLoadgen(os.Args[2:], os.Stdout, os.Stderr))
+		case "alerts":
+			os.Exit(runAlerts(os.Args[2:], os.Stdout, os.Stderr))
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -55,6 +60,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	addr := fs.String("addr", defaultAddr, "listen address (default from PORT)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 15*time.Second, "how long to drain requests and flush telemetry on shutdown")
+	faultRate := fs.Float64("fault-rate", 0, "share of /api requests and monitor checks given a random fault (demos; refused in production)")
+	faultLatency := fs.Duration("fault-latency", time.Second, "latency the slow fault adds")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,7 +72,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	svc, err := app.New(app.Config{Environment: pipeline.Environment(), Logger: logger})
+	svc, err := app.New(app.Config{Environment: pipeline.Environment(), Logger: logger, FaultRate: *faultRate, FaultLatency: *faultLatency})
 	if err != nil {
 		return errors.Join(err, pipeline.Shutdown(context.Background()))
 	}
