@@ -17,6 +17,8 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/otelsentry/otelsentry/processors"
+	"github.com/otelsentry/otelsentry/processors/redact"
+	"github.com/otelsentry/otelsentry/sampling"
 )
 
 // defaultShutdownTimeout bounds Shutdown and ForceFlush when the caller's
@@ -29,6 +31,9 @@ type Pipeline struct {
 	tp       *sdktrace.TracerProvider // nil when disabled
 	provider trace.TracerProvider
 	sentry   *sentry.Client // nil without a DSN
+	batchers []*processors.Batcher
+	keeper   *sampling.Keeper // nil without tail keep
+	engine   *redact.Engine
 
 	environment, release string
 	exporters            []string
@@ -73,7 +78,7 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		}
 	}
 
-	var batchers []sdktrace.SpanProcessor
+	var batchers []*processors.Batcher
 	cleanup := func() {
 		for _, b := range batchers {
 			_ = b.Shutdown(context.Background())
@@ -100,7 +105,11 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 			attribute.String("sentry.environment", c.environment),
 			attribute.String("sentry.release", c.release))
 	}
-	chain := processors.NewChain(processors.Fanout(batchers...),
+	ends := make([]sdktrace.SpanProcessor, len(batchers))
+	for i, b := range batchers {
+		ends[i] = b
+	}
+	chain := processors.NewChain(processors.Fanout(ends...),
 		processors.Enrich(static...),
 		c.errorsBridge.link(c, client),
 		c.sampling.keepLink(c),
@@ -120,15 +129,16 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	}
 
 	p := &Pipeline{
-		tp: tp, provider: tp, sentry: client,
+		tp: tp, provider: tp, sentry: client, batchers: batchers,
+		keeper: c.sampling.keeper, engine: c.redaction.engine,
 		environment: c.environment, release: c.release, exporters: c.exporters,
 	}
 	c.logStart()
 	return p, nil
 }
 
-func (c *config) newBatcher(exp sdktrace.SpanExporter) sdktrace.SpanProcessor {
-	return sdktrace.NewBatchSpanProcessor(exp, sdktrace.WithMaxQueueSize(c.queueSize))
+func (c *config) newBatcher(exp sdktrace.SpanExporter) *processors.Batcher {
+	return processors.NewBatcher(exp, c.queueSize)
 }
 
 // logStart writes the one start-up line. It never contains the DSN's key.
