@@ -51,8 +51,8 @@ func (r *redactor) OnEnd(s sdktrace.ReadOnlySpan) {
 func (r *redactor) RedactedSpans() uint64 { return r.redacted.Load() }
 
 // RedactSpan returns a redacted view of s, or nil when s holds nothing to
-// redact. It allocates only for spans with events or links (the SDK copies
-// those on every read) and for dirty spans.
+// redact. A clean span costs no allocation; a dirty one allocates its view
+// and copies of what changed.
 func RedactSpan(e *redact.Engine, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan {
 	var v *View // built on the first change only: clean spans allocate nothing
 	n := 0
@@ -69,37 +69,45 @@ func RedactSpan(e *redact.Engine, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan
 	}
 	attrs, k := redactAttrs(e, s.Attributes())
 	n += k
+	// An ended span's Events and Links are shared with every other reader
+	// (the SDK hands all processors one snapshot): copy before writing.
 	if evs := s.Events(); len(evs) > 0 {
-		changed := false
+		var out []sdktrace.Event
 		for i := range evs {
-			if name, ok := e.String(evs[i].Name); ok {
-				evs[i].Name = name
-				n++
-				changed = true
+			name, nameChanged := e.String(evs[i].Name)
+			a, k := redactAttrs(e, evs[i].Attributes)
+			if !nameChanged && k == 0 {
+				continue
 			}
-			// evs is the SDK's fresh copy, but its attribute slices are
-			// shared with the span: replace them, never write into them.
-			if a, k := redactAttrs(e, evs[i].Attributes); k > 0 {
-				evs[i].Attributes = a
+			if out == nil {
+				out = append([]sdktrace.Event(nil), evs...)
+			}
+			if nameChanged {
+				out[i].Name = name
+				n++
+			}
+			if k > 0 {
+				out[i].Attributes = a
 				n += k
-				changed = true
 			}
 		}
-		if changed {
-			view().WithEvents(evs)
+		if out != nil {
+			view().WithEvents(out)
 		}
 	}
 	if links := s.Links(); len(links) > 0 {
-		changed := false
+		var out []sdktrace.Link
 		for i := range links {
 			if a, k := redactAttrs(e, links[i].Attributes); k > 0 {
-				links[i].Attributes = a
+				if out == nil {
+					out = append([]sdktrace.Link(nil), links...)
+				}
+				out[i].Attributes = a
 				n += k
-				changed = true
 			}
 		}
-		if changed {
-			view().WithLinks(links)
+		if out != nil {
+			view().WithLinks(out)
 		}
 	}
 	if st := s.Status(); st.Description != "" {

@@ -90,6 +90,9 @@ func TestRedactEverySpanField(t *testing.T) {
 	if orig := v.Original(); !strings.Contains(orig.Name(), email) {
 		t.Errorf("original span's name was changed to %q", orig.Name())
 	}
+	if orig := dumpSpan(v.Original()); !strings.Contains(orig, "charge failed for card "+card) || !strings.Contains(orig, "from "+email) {
+		t.Errorf("the original span's events or links were rewritten:\n%s", orig)
+	}
 	if !got.SpanContext().Equal(s.SpanContext()) {
 		t.Error("view changed the span context")
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"strings"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -34,12 +33,12 @@ var planted = []string{
 func TestNoSecretOnTheWire(t *testing.T) {
 	clearEnv(t)
 	collector := fakebackend.NewOTLP(t)
-	sentryRcv := fakebackend.NewOTLP(t)
+	sentryRcv := fakebackend.NewSentry(t)
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "owner=alice.smith%40example.com,team=payments")
 	var log, console syncBuffer
 	p, err := Setup(context.Background(), testOptions(&log,
-		WithDSN("http://pubkey@"+strings.TrimPrefix(sentryRcv.URL, "http://")+"/42"),
+		WithDSN(sentryRcv.DSN()),
 		WithExporters("otlp", "sentry", "console"), WithConsoleWriter(&console), WithSampleRate(1))...)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +67,11 @@ func TestNoSecretOnTheWire(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for name, raw := range map[string][]byte{"otlp": collector.RawBytes(), "sentry": sentryRcv.RawBytes(), "console": []byte(console.String())} {
+	if len(sentryRcv.Events()) != 1 {
+		t.Errorf("Sentry received %d error events, want 1 (the recorded error)", len(sentryRcv.Events()))
+	}
+	for name, raw := range map[string][]byte{"otlp": collector.RawBytes(), "sentry": sentryRcv.RawOTLP(),
+		"sentry envelopes": sentryRcv.RawEnvelopes(), "console": []byte(console.String())} {
 		if len(raw) == 0 {
 			t.Fatalf("%s received nothing", name)
 		}
@@ -78,7 +81,7 @@ func TestNoSecretOnTheWire(t *testing.T) {
 			}
 		}
 		keeps := []string{"Tesla", "/api/analyze", "4bf92f3577b34da6a3ce929d0e0e4736"}
-		if name != "console" { // the console prints no resource
+		if name == "otlp" || name == "sentry" { // the console prints no resource
 			keeps = append(keeps, "payments")
 		}
 		for _, keep := range keeps {

@@ -34,6 +34,7 @@ type Pipeline struct {
 	batchers []*processors.Batcher
 	keeper   *sampling.Keeper // nil without tail keep
 	engine   *redact.Engine
+	errors   *processors.Errors // nil without a DSN
 
 	environment, release string
 	exporters            []string
@@ -130,7 +131,7 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 
 	p := &Pipeline{
 		tp: tp, provider: tp, sentry: client, batchers: batchers,
-		keeper: c.sampling.keeper, engine: c.redaction.engine,
+		keeper: c.sampling.keeper, engine: c.redaction.engine, errors: c.errorsBridge.stage,
 		environment: c.environment, release: c.release, exporters: c.exporters,
 	}
 	c.logStart()
