@@ -2,6 +2,7 @@ package processors
 
 import (
 	"context"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -17,18 +18,26 @@ import (
 //
 // Enrich allocates nothing of its own per span; static must not be modified
 // after the call.
-func Enrich(static ...attribute.KeyValue) Link {
+func Enrich(static ...attribute.KeyValue) Link { return EnrichCounting(nil, static...) }
+
+// EnrichCounting is Enrich that also counts every span started in started
+// (for the pipeline's self-metrics); started may be nil.
+func EnrichCounting(started *atomic.Uint64, static ...attribute.KeyValue) Link {
 	return func(next sdktrace.SpanProcessor) sdktrace.SpanProcessor {
-		return &enricher{next: next, static: static}
+		return &enricher{next: next, static: static, started: started}
 	}
 }
 
 type enricher struct {
-	next   sdktrace.SpanProcessor
-	static []attribute.KeyValue
+	next    sdktrace.SpanProcessor
+	static  []attribute.KeyValue
+	started *atomic.Uint64
 }
 
 func (e *enricher) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) {
+	if e.started != nil {
+		e.started.Add(1)
+	}
 	if len(e.static) > 0 {
 		s.SetAttributes(e.static...)
 	}

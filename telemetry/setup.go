@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/getsentry/sentry-go"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
@@ -35,6 +39,12 @@ type Pipeline struct {
 	keeper   *sampling.Keeper // nil without tail keep
 	engine   *redact.Engine
 	errors   *processors.Errors // nil without a DSN
+
+	batcherNames   []string // exporter name of each batcher
+	started        *atomic.Uint64
+	meters         *sdkmetric.MeterProvider
+	metricsHandler http.Handler
+	logger         *slog.Logger
 
 	environment, release string
 	exporters            []string
@@ -80,6 +90,7 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	}
 
 	var batchers []*processors.Batcher
+	var batcherNames []string
 	cleanup := func() {
 		for _, b := range batchers {
 			_ = b.Shutdown(context.Background())
@@ -93,10 +104,12 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		}
 		if exp != nil {
 			batchers = append(batchers, c.newBatcher(exp))
+			batcherNames = append(batcherNames, name)
 		}
 	}
-	for _, exp := range c.extraExp {
+	for i, exp := range c.extraExp {
 		batchers = append(batchers, c.newBatcher(exp))
+		batcherNames = append(batcherNames, fmt.Sprintf("custom%d", i+1))
 	}
 
 	var static []attribute.KeyValue
@@ -110,8 +123,9 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	for i, b := range batchers {
 		ends[i] = b
 	}
+	started := new(atomic.Uint64)
 	chain := processors.NewChain(processors.Fanout(ends...),
-		processors.Enrich(static...),
+		processors.EnrichCounting(started, static...),
 		c.errorsBridge.link(c, client),
 		c.sampling.keepLink(c),
 		c.redaction.link(c),
@@ -130,10 +144,16 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	}
 
 	p := &Pipeline{
-		tp: tp, provider: tp, sentry: client, batchers: batchers,
+		tp: tp, provider: tp, sentry: client, batchers: batchers, batcherNames: batcherNames, started: started, logger: c.logger,
 		keeper: c.sampling.keeper, engine: c.redaction.engine, errors: c.errorsBridge.stage,
 		environment: c.environment, release: c.release, exporters: c.exporters,
 	}
+	mp, h, err := newSelfMetrics(p, res)
+	if err != nil {
+		_ = tp.Shutdown(context.Background())
+		return nil, err
+	}
+	p.meters, p.metricsHandler = mp, h
 	c.logStart()
 	return p, nil
 }
@@ -204,6 +224,10 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 		if p.sentry != nil {
 			dl, _ := ctx.Deadline()
 			err = errors.Join(err, flushSentry(p.sentry, dl))
+		}
+		p.logSummary(p.logger)
+		if p.meters != nil {
+			err = errors.Join(err, p.meters.Shutdown(ctx))
 		}
 		p.shutdownErr = err
 	})

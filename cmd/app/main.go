@@ -81,8 +81,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return errors.Join(fmt.Errorf("listening on %s: %w", *addr, err), pipeline.Shutdown(context.Background()))
 	}
+	// /metrics is the pipeline's own (drops, queue depths, redactions):
+	// served beside the service, outside its tracing.
+	root := http.NewServeMux()
+	root.Handle("GET /metrics", pipeline.MetricsHandler())
+	root.Handle("/", svc.Handler())
 	srv := &http.Server{
-		Handler:           svc.Handler(),
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

@@ -98,6 +98,7 @@ func TestSameBinaryThreeBackends(t *testing.T) {
 		for i := 0; i < 20; i++ {
 			get(t, url+"/healthz")
 		}
+		get(t, url+"/metrics")
 		stop()
 		var n int
 		for _, s := range rcv.Spans() {
