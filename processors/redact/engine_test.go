@@ -1,0 +1,580 @@
+package redact
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+	"unsafe"
+)
+
+type strCase struct {
+	name, in, want string
+}
+
+func runStringCases(t *testing.T, e *Engine, cases []strCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, changed := e.String(tc.in)
+			if got != tc.want {
+				t.Errorf("String(%q)\n got: %q\nwant: %q", tc.in, got, tc.want)
+			}
+			if changed != (tc.in != tc.want) {
+				t.Errorf("String(%q) changed=%v, want %v", tc.in, changed, tc.in != tc.want)
+			}
+			if again, _ := e.String(got); again != got {
+				t.Errorf("not idempotent: %q → %q", got, again)
+			}
+		})
+	}
+}
+
+func TestEmail(t *testing.T) {
+	runStringCases(t, Default(), []strCase{
+		{"plain", "user alice@example.com failed", "user [EMAIL_REDACTED] failed"},
+		{"plus tag", "jonas+promo@staff.example.edu", "[EMAIL_REDACTED]"},
+		{"json", `{"email": "Chen.Tanaka@mail.example.com"}`, `{"email": "[EMAIL_REDACTED]"}`},
+		{"escaped json", `{\"email\":\"a.b@example.org\"}`, `{\"email\":\"[EMAIL_REDACTED]\"}`},
+		{"url encoded", "/verify?email=alice%40example.com&x=1", "/verify?email=[EMAIL_REDACTED]&x=1"},
+		{"encoded plus", "alice%2Bpromo%40example.com", "[EMAIL_REDACTED]"},
+		{"unicode escape", `"alice\u0040example.com"`, `"[EMAIL_REDACTED]"`},
+		{"sentence end", "write to bob@example.co.uk.", "write to [EMAIL_REDACTED]."},
+		{"npm scoped package", "installed @scope/pkg@1.2.3", "installed @scope/pkg@1.2.3"},
+		{"module at version", "checkout%401.15.7", "checkout%401.15.7"},
+		{"decorator", "@app.route('/login')", "@app.route('/login')"},
+		{"no tld", "postgres@localhost", "postgres@localhost"},
+		{"numeric tld", "lodash@4.17.21", "lodash@4.17.21"},
+	})
+}
+
+func TestCreditCard(t *testing.T) {
+	runStringCases(t, Default(), []strCase{
+		{"visa", "card 4111111111111111 declined", "card [CREDIT_CARD_REDACTED] declined"},
+		{"spaces", "PAN 4111 1111 1111 1111 ok", "PAN [CREDIT_CARD_REDACTED] ok"},
+		{"dashes", "5555-5555-5555-4444", "[CREDIT_CARD_REDACTED]"},
+		{"amex 4-6-5", "3787-344936-71000", "[CREDIT_CARD_REDACTED]"},
+		{"diners 14", "38520000023237", "[CREDIT_CARD_REDACTED]"},
+		{"maestro 19", "5020 6655 2723 4888 080", "[CREDIT_CARD_REDACTED]"},
+		{"after number", "order 12 4111 1111 1111 1111", "order 12 [CREDIT_CARD_REDACTED]"},
+		{"quoted", `'4012888888881881'`, `'[CREDIT_CARD_REDACTED]'`},
+		{"luhn fails", "order 5554944084278513", "order 5554944084278513"},
+		{"spaced luhn fails", "tracking number 6443 7506 0573 4584", "tracking number 6443 7506 0573 4584"},
+		{"epoch millis", "ts=1753739583295", "ts=1753739583295"},
+		{"epoch nanos", "t=1729078856123456789", "t=1729078856123456789"},
+		{"too long", "USPS tracking 9400956887882523237697", "USPS tracking 9400956887882523237697"},
+		{"no issuer", "id 9111111111111111", "id 9111111111111111"},
+		{"glued to letters", "x4111111111111111", "x4111111111111111"},
+		{"last four", "card ending in 4242 (visa)", "card ending in 4242 (visa)"},
+		{"uuid digits", "a525cb56-ca54-4dd2-4111-111111111111", "a525cb56-ca54-4dd2-4111-111111111111"},
+	})
+}
+
+func TestAPIKeys(t *testing.T) {
+	e := Default()
+	keys := []string{
+		"sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+		"rk_test_51H8x2eKZ1a2b3c4d5e6f7g8h",
+		"whsec_nDGhZP3wnMXMyT8UfB5JzXvfhMkVlyQf",
+		"AKIAIOSFODNN7EXAMPLE",
+		"ASIAY34FZKBOKMUTVV7A",
+		"ghp_P8DCV3JB0njkzkvkRGA3BNNbqqt9nC0lLwxD",
+		"gho_16C7e42F292c6912E7710c838347Ae178B4a",
+		"github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV",
+		"glpat-xxxxXXXX1234yyyyZZZZ",
+		"xoxb-386124591998-5107653621588-igFx3VAbo2CGstpE7fHxeSSo",
+		"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",
+		"sk-proj-fC8un7dllrhRZea0x_F41hBcVOmsrfLt3e_1GE72UrJsbfi80b6GWXSWltT3BlbkFJ",
+		"sk-ant-api03-d6I08oLsvtfrTmG7rxnFXYhVxUpkgBxVg70-Rudy7nbzqaUHAKC",
+		"AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
+		"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",
+		"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",
+		"npm_abcdefghijklmnopqrstuvwxyz0123456789",
+		"pypi-AgEIcHlwaS5vcmcJEq8uJy8HLHtvngNoDOpHMMFdpOxfaC5QOVkK4",
+		"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",
+		"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",
+		"SK339900ea3d324cf4ce8afdbf0a543356",
+		"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",
+		"dop_v1_b29975e3b9169713dfcbdb763ae9fbb1ec33ad3ca79db3c0763e2032966470d5",
+		"hvs.mOJLCOxuKjDXyjUu7cMMv90htGojIan97riUC04k",
+		"dapicd1bf6fa01a48528e0158fd4ee09c1e9",
+		"fry1Q~UjGd3Es0RnGATZzKRXXqOBAKPcUdiu4AiX",
+		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+	}
+	for _, k := range keys {
+		in := "using " + k + " now"
+		got, _ := e.String(in)
+		if want := "using [API_KEY_REDACTED] now"; got != want {
+			t.Errorf("String(%q)\n got: %q\nwant: %q", in, got, want)
+		}
+	}
+	runStringCases(t, e, []strCase{
+		{"aws secret spaced", "aws configure set aws_secret_access_key m589M8NXgR12QocA/7tT7n5AskBMGwpyXPjWX4YS",
+			"aws configure set aws_secret_access_key [API_KEY_REDACTED]"},
+		{"azure account key", "AccountName=x;AccountKey=HaBHN9CdOexZUa8k2qDe+kAdHWb/4SjL==;EndpointSuffix=core.windows.net",
+			"AccountName=x;AccountKey=[API_KEY_REDACTED];EndpointSuffix=core.windows.net"},
+		{"slack webhook", "posting to https://hooks.slack.com/services/T000/B000/XXXXXXXX failed",
+			"posting to https://hooks.slack.com/services/[API_KEY_REDACTED] failed"},
+		{"aws sigv4", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240611/us-east-1/s3/aws4_request, Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024",
+			"AWS4-HMAC-SHA256 Credential=[API_KEY_REDACTED]/20240611/us-east-1/s3/aws4_request, Signature=[REDACTED]"},
+		// Shapes that must survive: IDs and hashes that only look random.
+		{"trace id", "trace 4bf92f3577b34da6a3ce929d0e0e4736", "trace 4bf92f3577b34da6a3ce929d0e0e4736"},
+		{"git sha", "vcs.revision=fe1e72c3337efd7b2b7cc26ee470137dc354315d", "vcs.revision=fe1e72c3337efd7b2b7cc26ee470137dc354315d"},
+		{"sha256 digest", "image sha256:9b2f0c1e2d3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e", "image sha256:9b2f0c1e2d3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e"},
+		{"stripe object ids", "customer cus_2w85qbFl1GPDT3 price_PUasnVrgePuzo3uObNa5uuNk", "customer cus_2w85qbFl1GPDT3 price_PUasnVrgePuzo3uObNa5uuNk"},
+		{"base64 json state", "OAuth state=eyJyZXR1cm5UbyI6ICIvb3JkZXJzIn0", "OAuth state=eyJyZXR1cm5UbyI6ICIvb3JkZXJzIn0"},
+		{"sri hash", "integrity=sha512-SsVRFos93wg712xpzIflGWfEyF1RGRiv9H9Shsya4QPCBBqIhYGxQObzOV++45ZkKMmmVwpARTkrHK+/wi//Xg==",
+			"integrity=sha512-SsVRFos93wg712xpzIflGWfEyF1RGRiv9H9Shsya4QPCBBqIhYGxQObzOV++45ZkKMmmVwpARTkrHK+/wi//Xg=="},
+		{"sk word", "sk-learn is a library", "sk-learn is a library"},
+		{"short ghp", "ghp_short", "ghp_short"},
+	})
+}
+
+func TestCredentials(t *testing.T) {
+	runStringCases(t, Default(), []strCase{
+		{"bearer", "Authorization: Bearer ONZbQnXLZH-3Vn9Gm4Rdlj3ba", "Authorization: Bearer [REDACTED]"},
+		{"basic", "Proxy-Authorization: Basic cG9zdGdyZXM6YW5jaG9y", "Proxy-Authorization: Basic [REDACTED]"},
+		{"token scheme", "Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b", "Authorization: Token [REDACTED]"},
+		{"json header", `{"Authorization": "Bearer ya29.a0AfH6SMBx1234567890abcdef"}`, `{"Authorization": "Bearer [REDACTED]"}`},
+		{"challenge", `www-authenticate: Bearer realm="https://auth.example.com/token",service="r"`, `www-authenticate: Bearer realm="https://auth.example.com/token",service="r"`},
+		{"basic challenge", `WWW-Authenticate: Basic realm="admin", charset="UTF-8"`, `WWW-Authenticate: Basic realm="admin", charset="UTF-8"`},
+		{"prose", "bearer token missing; basic configuration applied", "bearer token missing; basic configuration applied"},
+		{"token bucket", "token bucket refill rate=452/s burst=75", "token bucket refill rate=452/s burst=75"},
+		{"already", "Authorization: Bearer [REDACTED]", "Authorization: Bearer [REDACTED]"},
+
+		{"set-cookie", "Set-Cookie: session=2Jh8jXc7mDYXbNP29GYPxcMIRj5x; Path=/; HttpOnly; Secure; SameSite=Lax",
+			"Set-Cookie: session=[REDACTED]; Path=/; HttpOnly; Secure; SameSite=Lax"},
+		{"cookie", "Cookie: theme=dark; sid=abc123", "Cookie: theme=[REDACTED]; sid=[REDACTED]"},
+
+		{"pem", "key: -----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAq9236p4x\nJqu8pQcJJITe\n-----END RSA PRIVATE KEY----- loaded",
+			"key: [PRIVATE_KEY_REDACTED] loaded"},
+		{"pem json", `"private_key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIB\n-----END PRIVATE KEY-----\n"`,
+			`"private_key": "[REDACTED]"`},
+		{"pem yaml", "tls:\n  key: |\n    -----BEGIN EC PRIVATE KEY-----\n    MHcCAQEEIBkg\n    -----END EC PRIVATE KEY-----\n  cert: x",
+			"tls:\n  key: |\n    [PRIVATE_KEY_REDACTED]\n  cert: x"},
+		{"pem truncated", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA", "[PRIVATE_KEY_REDACTED]"},
+		{"certificate kept", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"},
+
+		{"postgres url", "postgres://app:s3cr3t@db:5432/x", "postgres://app:[REDACTED]@db:5432/x"},
+		{"mongodb srv", "mongodb+srv://backup:Quartz2508%3Dw@cluster0.mongodb.net/p?w=majority", "mongodb+srv://backup:[REDACTED]@cluster0.mongodb.net/p?w=majority"},
+		{"redis no user", "redis://:hunter2@cache:6379/0", "redis://:[REDACTED]@cache:6379/0"},
+		{"go mysql dsn", "dsn root:pa55w0rd@tcp(db:3306)/shop?parseTime=true", "dsn root:[REDACTED]@tcp(db:3306)/shop?parseTime=true"},
+		{"sentry dsn", "https://902417da71f9b0271e10d57c74109916@o564907.ingest.sentry.io/7170468", "https://[REDACTED]@o564907.ingest.sentry.io/7170468"},
+		{"encoded email user", "smtp://billing%40example.com:pw@smtp.example.com:587", "smtp://[EMAIL_REDACTED]:[REDACTED]@smtp.example.com:587"},
+		{"ssh user kept", "ssh://git@github.com/acme/repo.git", "ssh://git@github.com/acme/repo.git"},
+		{"url no creds", "redis://cache.internal:6379/0", "redis://cache.internal:6379/0"},
+
+		{"query token", "GET /cb?code=4/0AX4XfWh&state=xyz", "GET /cb?code=[REDACTED]&state=xyz"},
+		{"query several", "https://x.example/p?a=1&access_token=abc.def&api_key=k1&key=k2#frag",
+			"https://x.example/p?a=1&access_token=[REDACTED]&api_key=[REDACTED]&key=[REDACTED]#frag"},
+		{"presigned", "https://b.s3.amazonaws.com/o?X-Amz-Credential=AKIA%2F2024&X-Amz-Signature=fe5f80f77d5fa3be",
+			"https://b.s3.amazonaws.com/o?X-Amz-Credential=[REDACTED]&X-Amz-Signature=[REDACTED]"},
+		{"query key word only in query", "partition key=user-42 moved", "partition key=user-42 moved"},
+
+		{"password kv", "login failed for user=bob password=Tundra5753+9 reason=bad", "login failed for user=bob password=[REDACTED] reason=bad"},
+		{"json password", `{"username": "ole", "password": "q==lyZ*CN~K~8pyR"}`, `{"username": "ole", "password": "[REDACTED]"}`},
+		{"yaml secret", "client_id: portal\nclient_secret: OoTVt0A96QIwz\nredirect: x", "client_id: portal\nclient_secret: [REDACTED]\nredirect: x"},
+		{"env glued", "PGPASSWORD=Velvet5602=n psql", "PGPASSWORD=[REDACTED] psql"},
+		{"flag", "mysql --password=n_v8cuY-pezN -e 'x'", "mysql --password=[REDACTED] -e 'x'"},
+		{"camel", "--set secrets.apiToken=abc123 --wait", "--set secrets.apiToken=[REDACTED] --wait"},
+		{"spaced ini", "aws_secret_access_key = VSD3gRq8XQhU4nQaxGBstI+dBja7PyNbBsAdc9TX", "aws_secret_access_key = [REDACTED]"},
+		{"header", "X-API-Key: dop_v1_abc", "X-API-Key: [REDACTED]"},
+		{"pwd dir", "PWD=/home/app", "PWD=/home/app"},
+		{"placeholder value", `{"password": "[REDACTED]"}`, `{"password": "[REDACTED]"}`},
+		{"word only", "password policy updated (min length 12)", "password policy updated (min length 12)"},
+		{"keyerror", "KeyError: 'token'", "KeyError: 'token'"},
+		{"tokens count", "gen_ai.usage.input_tokens=812", "gen_ai.usage.input_tokens=812"},
+		{"near miss", "password_changed_at=2024-06-11 token.type=bearer", "password_changed_at=2024-06-11 token.type=bearer"},
+
+		{"identified by", "ALTER USER 'reporter'@'%' IDENTIFIED BY 'violet-violet'", "ALTER USER 'reporter'@'%' IDENTIFIED BY '[REDACTED]'"},
+		{"sql password", "CREATE ROLE app WITH LOGIN PASSWORD 'it''s-secret'", "CREATE ROLE app WITH LOGIN PASSWORD '[REDACTED]'"},
+		{"redis auth", "AUTH default s3cr3t", "AUTH [REDACTED]"},
+		{"sql placeholders", "UPDATE users SET password_hash = $1 WHERE id = $2", "UPDATE users SET password_hash = $1 WHERE id = $2"},
+		{"sql bind secret", "UPDATE users SET password = $1, api_key = ?, token = :tok WHERE id = @id", "UPDATE users SET password = $1, api_key = ?, token = :tok WHERE id = @id"},
+		{"template reference", "password: ${DB_PASSWORD}", "password: ${DB_PASSWORD}"},
+		{"template holding a key", "token=${ghp_P8DCV3JB0njkzkvkRGA3BNNbqqt9nC0lLwxD}", "token=[REDACTED]"},
+	})
+}
+
+func TestNetworkAndIDs(t *testing.T) {
+	runStringCases(t, Default(), []strCase{
+		{"ipv4", "X-Forwarded-For: 93.31.167.1, 10.89.48.3", "X-Forwarded-For: [IP_REDACTED], [IP_REDACTED]"},
+		{"ipv4 port", "dial 10.0.0.12:5432 refused", "dial [IP_REDACTED]:5432 refused"},
+		{"ipv4 url", "GET http://192.0.2.9/healthz", "GET http://[IP_REDACTED]/healthz"},
+		{"ipv6 full", "from 2001:0db8:a1c7:e46a:0000:0000:7dee:f462 ok", "from [IP_REDACTED] ok"},
+		{"ipv6 short", "for=\"[2001:db8:1b0f::4b9a:d536]:4711\"", "for=\"[[IP_REDACTED]]:4711\""},
+		{"ipv6 mapped", "[::ffff:188.171.193.125]", "[[IP_REDACTED]]"},
+		{"ipv6 link local", "fe80::1ff:fe23:4567:890a%eth0", "[IP_REDACTED]%eth0"},
+		{"version word", "version 1.2.3.4", "version 1.2.3.4"},
+		{"version v", "v1.2.3.4", "v1.2.3.4"},
+		{"user agent", "Chrome/120.0.0.0 Safari/537.36", "Chrome/120.0.0.0 Safari/537.36"},
+		{"octet range", "build 1.2.3.400", "build 1.2.3.400"},
+		{"times", "at 09:12:44 +0000", "at 09:12:44 +0000"},
+		{"cpp path", "std::vector::push_back", "std::vector::push_back"},
+		{"kernel", "kernel 6.8.0-1060-aws", "kernel 6.8.0-1060-aws"},
+
+		{"iban compact", "payout to DE89370400440532013000 rejected", "payout to [IBAN_REDACTED] rejected"},
+		{"iban grouped", "GB82 WEST 1234 5698 7654 32", "[IBAN_REDACTED]"},
+		{"iban bad checksum", "DE89370400440532013001", "DE89370400440532013001"},
+
+		{"ssn", "SSN 554-05-5356 on file", "SSN [SSN_REDACTED] on file"},
+		{"ssn area 666", "666-05-5356", "666-05-5356"},
+		{"ssn area 9xx", "912-05-5356", "912-05-5356"},
+		{"date", "2024-06-11", "2024-06-11"},
+
+		{"phone e164", "voice call to +447700900631 done", "voice call to [PHONE_REDACTED] done"},
+		{"phone intl grouped", "+1 (212) 555-0180", "[PHONE_REDACTED]"},
+		{"phone encoded", "to=%2B447700900631&x=1", "to=[PHONE_REDACTED]&x=1"},
+		{"phone nanp", "call 303-555-0145 now", "call [PHONE_REDACTED] now"},
+		{"phone paren", "(312) 555-0193", "[PHONE_REDACTED]"},
+		{"tz offset", "+0530 IST", "+0530 IST"},
+		{"hex offset", "panic.go:453 +0x228", "panic.go:453 +0x228"},
+
+		{"uuid", "request_id=0a80702d-b929-46c6-b783-1ffdb28c340d", "request_id=0a80702d-b929-46c6-b783-1ffdb28c340d"},
+		{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+		{"placeholders", "user=[EMAIL_REDACTED] card=[CREDIT_CARD_REDACTED] ip=[IP_REDACTED]", "user=[EMAIL_REDACTED] card=[CREDIT_CARD_REDACTED] ip=[IP_REDACTED]"},
+		{"empty", "", ""},
+	})
+}
+
+func TestAttrKeys(t *testing.T) {
+	e := Default()
+	for _, tc := range []struct{ key, in, want string }{
+		{"db.password", "hunter2", "[REDACTED]"},
+		{"user.email", "someone", "[EMAIL_REDACTED]"},
+		{"http.request.header.authorization", "Bearer abc", "[REDACTED]"},
+		{"http.request.header.x-api-key", "k", "[REDACTED]"},
+		{"http.response.header.set-cookie", "a=b", "[REDACTED]"},
+		{"secrets.apiToken", "abc", "[REDACTED]"},
+		{"AWS_SECRET_ACCESS_KEY", "abc", "[REDACTED]"},
+		{"client.address", "example.net", "[IP_REDACTED]"},
+		{"http.client_ip", "203.0.113.5", "[IP_REDACTED]"},
+		{"net.peer.ip", "203.0.113.5", "[IP_REDACTED]"},
+		{"http.request.header.x-forwarded-for", "203.0.113.5, 10.0.0.1", "[IP_REDACTED]"},
+		// Near misses keep their value (and the value rules still apply).
+		{"gen_ai.usage.input_tokens", "812", "812"},
+		{"password_changed_at", "2024-06-11", "2024-06-11"},
+		{"email_verified", "true", "true"},
+		{"token.type", "bearer", "bearer"},
+		{"api_key.id", "key_123", "key_123"},
+		{"server.address", "10.0.0.1", "[IP_REDACTED]"},
+		{"credit_card.brand", "visa", "visa"},
+		// Allowlisted keys are never touched, whatever the value.
+		{"http.route", "/users/alice@example.com", "/users/alice@example.com"},
+		{"trace_id", "4bf92f3577b34da6a3ce929d0e0e4736", "4bf92f3577b34da6a3ce929d0e0e4736"},
+		{"service.name", "alice@example.com", "alice@example.com"},
+		{"telemetry.sdk.version", "1.2.3.4", "1.2.3.4"},
+		// Empty and already-redacted values stay.
+		{"db.password", "", ""},
+		{"db.password", "[REDACTED]", "[REDACTED]"},
+		{"user.email", "[EMAIL:5f3a9c1e]", "[EMAIL:5f3a9c1e]"},
+		{"exception.message", "user bob@example.com", "user [EMAIL_REDACTED]"},
+	} {
+		got, changed := e.Attr(tc.key, tc.in)
+		if got != tc.want || changed != (tc.in != tc.want) {
+			t.Errorf("Attr(%q, %q) = %q, %v; want %q", tc.key, tc.in, got, changed, tc.want)
+		}
+	}
+}
+
+func TestInt(t *testing.T) {
+	e := Default()
+	for _, tc := range []struct {
+		key  string
+		v    int64
+		want string
+	}{
+		{"payment.pan", 4111111111111111, "[CREDIT_CARD_REDACTED]"},
+		{"x", 378282246310005, "[CREDIT_CARD_REDACTED]"},
+		{"order.id", 5554944084278513, ""},
+		{"event.timestamp_ms", 1753739583295, ""},
+		{"http.response.status_code", 4111111111111111, ""},
+		{"user.pin_code", 1234, ""},
+		{"card.cvv", 123, "[REDACTED]"},
+		{"n", -4111111111111111, ""},
+	} {
+		got, changed := e.Int(tc.key, tc.v)
+		if got != tc.want || changed != (tc.want != "") {
+			t.Errorf("Int(%q, %d) = %q, %v; want %q", tc.key, tc.v, got, changed, tc.want)
+		}
+	}
+}
+
+func TestStringReturnsInputWhenClean(t *testing.T) {
+	e := Default()
+	in := strings.Repeat("nothing to see here ", 4)
+	out, changed := e.String(in)
+	if changed || out != in {
+		t.Fatalf("String changed a clean input: %q", out)
+	}
+	// The very same string, not a copy: callers rely on it to skip work.
+	if unsafe.StringData(out) != unsafe.StringData(in) {
+		t.Fatal("String returned a copy of a clean input")
+	}
+}
+
+func TestModes(t *testing.T) {
+	e, err := New(Config{
+		HashKey: []byte("k"),
+		Modes:   map[string]Mode{"email": ModeHash, "credit_card": ModeMask, "key_secret": ModeHash},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := e.String("user alice@example.com and alice@example.com, bob@example.com")
+	parts := strings.Fields(strings.NewReplacer(",", " ").Replace(a))
+	if len(parts) != 5 || parts[1] != parts[3] || parts[1] == parts[4] {
+		t.Fatalf("hash mode: equal inputs must hash equal, different differ: %q", a)
+	}
+	if !isPlaceholderShape(parts[1]) || !strings.HasPrefix(parts[1], "[EMAIL:") || len(parts[1]) != len("[EMAIL:12345678]") {
+		t.Errorf("hash placeholder shape: %q", parts[1])
+	}
+	if again, changed := e.String(a); changed || again != a {
+		t.Errorf("hash output not idempotent: %q → %q", a, again)
+	}
+
+	m, _ := e.String("card 4242 4242 4242 4242 ok")
+	if m != "card [CREDIT_CARD:…4242] ok" {
+		t.Errorf("mask mode: %q", m)
+	}
+	if again, _ := e.String(m); again != m {
+		t.Errorf("mask output not idempotent: %q", again)
+	}
+	if v, _ := e.Int("amount", 4111111111111111); v != "[CREDIT_CARD:…1111]" {
+		t.Errorf("mask Int: %q", v)
+	}
+	k, _ := e.Attr("db.password", "hunter2")
+	if !strings.HasPrefix(k, "[REDACTED:") || !isPlaceholderShape(k) {
+		t.Errorf("hashed key rule: %q", k)
+	}
+	if again, changed := e.Attr("db.password", k); changed || again != k {
+		t.Errorf("hashed key rule not idempotent: %q", again)
+	}
+
+	// A different key gives a different hash: the key is what keeps the
+	// output from being a lookup table.
+	e2, _ := New(Config{HashKey: []byte("other"), Modes: map[string]Mode{"email": ModeHash}})
+	b, _ := e2.String("alice@example.com")
+	if b == parts[1] {
+		t.Errorf("hash does not depend on the key: %q", b)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"unknown disable", Config{Disable: []string{"emial"}}, `rule "emial": unknown rule`},
+		{"unknown mode rule", Config{Modes: map[string]Mode{"nope": ModeHash}}, `rule "nope": unknown rule`},
+		{"bad mode", Config{Modes: map[string]Mode{"email": "scramble"}}, `rule "email": unknown mode "scramble"`},
+		{"mask not card", Config{Modes: map[string]Mode{"email": ModeMask}}, `rule "email": mode mask is only supported by credit_card`},
+		{"hash without key", Config{Modes: map[string]Mode{"ip": ModeHash}}, `rule "ip": mode hash needs a hash key`},
+		{"bad regex", Config{Custom: []CustomRule{{Name: "emp", Pattern: "EMP-[0-9"}}}, `rule "emp": invalid pattern`},
+		{"builtin name", Config{Custom: []CustomRule{{Name: "email", Key: "x"}}}, `rule "email": name is taken by a built-in rule`},
+		{"both", Config{Custom: []CustomRule{{Name: "x", Key: "k", Pattern: "p"}}}, `rule "x": needs exactly one of pattern and key`},
+		{"not idempotent", Config{Custom: []CustomRule{{Name: "caps", Pattern: "[A-Z]{4,}"}}}, `rule "caps": pattern matches placeholder`},
+		{"placeholder redacted", Config{Custom: []CustomRule{{Name: "x", Pattern: "zz", Placeholder: "<x@example.com>"}}}, `placeholder "<x@example.com>" is itself redacted`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(tc.cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("New: error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestDisableByName(t *testing.T) {
+	in := "alice@example.com from 203.0.113.7 card 4111111111111111 pw=x password=hunter2"
+	for _, name := range RuleNames() {
+		e, err := New(Config{Disable: []string{name}})
+		if err != nil {
+			t.Fatalf("disable %s: %v", name, err)
+		}
+		out, _ := e.String(in)
+		_, ms := e.Explain("", in)
+		for _, m := range ms {
+			if m.Rule == name {
+				t.Errorf("disabled rule %s still fired on %q → %q", name, in, out)
+			}
+		}
+	}
+	e, _ := New(Config{Disable: []string{"email", "ip", "key_secret"}})
+	if out, _ := e.String(in); !strings.Contains(out, "alice@example.com") || !strings.Contains(out, "203.0.113.7") || strings.Contains(out, "4111") {
+		t.Errorf("disable email, ip: %q", out)
+	}
+	if out, _ := e.Attr("db.password", "hunter2"); out != "hunter2" {
+		t.Errorf("disabled key_secret still redacts: %q", out)
+	}
+}
+
+func TestCustomRules(t *testing.T) {
+	e, err := New(Config{
+		Allow: []string{"customer.tier", "internal.*"},
+		Custom: []CustomRule{
+			{Name: "employee_id", Pattern: `EMP-[0-9]{6}`, Placeholder: "[EMPLOYEE_ID_REDACTED]"},
+			{Name: "pin", Key: "pin"},
+			{Name: "vault", Key: "vault.*", Placeholder: "[VAULT]"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ms := e.Explain("", "EMP-123456 mailed alice@example.com, EMP-12 not")
+	if got != "[EMPLOYEE_ID_REDACTED] mailed [EMAIL_REDACTED], EMP-12 not" {
+		t.Errorf("custom pattern: %q", got)
+	}
+	if len(ms) != 2 || ms[0] != (Match{"employee_id", 0, 10}) || ms[1].Rule != "email" {
+		t.Errorf("custom matches: %+v", ms)
+	}
+	for _, tc := range []struct{ key, in, want string }{
+		{"card.pin", "1234", "[REDACTED]"},
+		{"user_pin", "1234", "[REDACTED]"},
+		{"pinned", "yes", "yes"},
+		{"vault.path", "secret/data/x", "[VAULT]"},
+		{"customer.tier", "alice@example.com", "alice@example.com"},
+		{"internal.debug", "10.0.0.1", "10.0.0.1"},
+	} {
+		if got, _ := e.Attr(tc.key, tc.in); got != tc.want {
+			t.Errorf("Attr(%q, %q) = %q, want %q", tc.key, tc.in, got, tc.want)
+		}
+	}
+	if again, _ := e.String(got); again != got {
+		t.Errorf("custom not idempotent: %q", again)
+	}
+	c := e.Counts()
+	if c["employee_id"] != 0 {
+		t.Errorf("Explain must not count: %v", c["employee_id"])
+	}
+	e.String("EMP-000001")
+	if c := e.Counts(); c["employee_id"] != 1 {
+		t.Errorf("employee_id count = %d, want 1", c["employee_id"])
+	}
+}
+
+func TestExplainAndCounts(t *testing.T) {
+	e := Default()
+	in := "mail alice@example.com from 203.0.113.7"
+	out, ms := e.Explain("", in)
+	want := []Match{{"email", 5, 22}, {"ip", 28, 39}}
+	if out != "mail [EMAIL_REDACTED] from [IP_REDACTED]" || len(ms) != 2 || ms[0] != want[0] || ms[1] != want[1] {
+		t.Fatalf("Explain = %q, %+v", out, ms)
+	}
+	if in[ms[0].Start:ms[0].End] != "alice@example.com" {
+		t.Errorf("offsets do not point at the secret: %q", in[ms[0].Start:ms[0].End])
+	}
+	if _, ms := e.Explain("db.password", "x"); len(ms) != 1 || ms[0] != (Match{"key_secret", 0, 1}) {
+		t.Errorf("Explain key rule: %+v", ms)
+	}
+	e.String(in)
+	e.String(in)
+	e.Attr("db.password", "x")
+	c := e.Counts()
+	if c["email"] != 2 || c["ip"] != 2 || c["key_secret"] != 1 || c["phone"] != 0 {
+		t.Errorf("Counts = %v", c)
+	}
+	if len(c) != len(RuleNames()) {
+		t.Errorf("Counts has %d rules, want %d", len(c), len(RuleNames()))
+	}
+}
+
+func TestManyMatches(t *testing.T) {
+	// More matches than the scanner's on-stack buffer holds.
+	e := Default()
+	in := strings.Repeat("a@example.com 10.0.0.1 ", 20)
+	out, _ := e.String(in)
+	if want := strings.Repeat("[EMAIL_REDACTED] [IP_REDACTED] ", 20); out != want {
+		t.Errorf("got %q", out)
+	}
+}
+
+func TestUTF8(t *testing.T) {
+	e := Default()
+	for _, in := range []string{
+		"Müller mailed müller@exämple.de about 4111 1111 1111 1111 ✓",
+		"密码=秘密 password=pässwörd✓ ok",
+		"Grüße von 203.0.113.9…",
+	} {
+		out, _ := e.String(in)
+		if !utf8.ValidString(out) {
+			t.Errorf("invalid UTF-8 out of %q: %q", in, out)
+		}
+	}
+}
+
+// TestConcurrentUse is for the race detector: an Engine is shared by every
+// goroutine that exports telemetry.
+func TestConcurrentUse(t *testing.T) {
+	e, err := New(Config{HashKey: []byte("k"), Modes: map[string]Mode{"email": ModeHash}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, rounds = 8, 200
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := 0; r < rounds; r++ {
+				e.String("mail alice@example.com from 203.0.113.7")
+				e.Attr("db.password", "x")
+				e.Int("pan", 4111111111111111)
+				e.Counts()
+			}
+		}()
+	}
+	wg.Wait()
+	c := e.Counts()
+	if want := uint64(workers * rounds); c["email"] != want || c["ip"] != want || c["key_secret"] != want || c["credit_card"] != want {
+		t.Errorf("Counts = %v, want %d each for email, ip, key_secret, credit_card", c, want)
+	}
+}
+
+// TestKeyClassMatchesSuffixLists holds keyClass, the fast switch, to the
+// suffix lists that specify the key rules.
+func TestKeyClassMatchesSuffixLists(t *testing.T) {
+	slow := func(key string) (ruleID, bool) {
+		for _, l := range []struct {
+			list []string
+			r    ruleID
+		}{{secretKeys, ruleKeySecret}, {emailKeys, ruleKeyEmail}, {clientIPKeys, ruleKeyIP}} {
+			for _, s := range l.list {
+				if keyHasSuffix(key, s) {
+					return l.r, true
+				}
+			}
+		}
+		return 0, false
+	}
+	camel := func(s string) string {
+		parts := strings.Split(s, "_")
+		for i := 1; i < len(parts); i++ {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+		return strings.Join(parts, "")
+	}
+	var keys []string
+	for _, l := range [][]string{secretKeys, emailKeys, clientIPKeys} {
+		for _, s := range l {
+			for _, k := range []string{
+				s, "a." + s, "http.request.header." + strings.ReplaceAll(s, "_", "-"),
+				"db." + camel(s), strings.ToUpper(s), "APP_" + strings.ToUpper(s),
+				"x" + s, s + "s", s + "_at", s + ".id", "shared_" + s, "my " + s,
+			} {
+				keys = append(keys, k)
+			}
+		}
+	}
+	keys = append(keys, "", ".", "key", "ip", "card", "number", "address", "for", "mail",
+		"gen_ai.usage.input_tokens", "token.type", "api_key.id", "XApiKey", "server.address",
+		"e.mail", "SharedAccessKey", "AccountKey", "x-forwarded-for", "net.peer.ip")
+	for _, k := range keys {
+		wr, wok := slow(k)
+		gr, gok := attrKeyRule(k)
+		if wr != gr || wok != gok {
+			t.Errorf("attrKeyRule(%q) = %v, %v; the suffix lists say %v, %v", k, gr, gok, wr, wok)
+		}
+	}
+}

@@ -1,0 +1,291 @@
+package redact
+
+import "strings"
+
+// Key rules look at the name of an attribute (Engine.Attr) or at the name
+// in a "name=value" / "name: value" pair inside free text (assign). A name
+// matches a suffix when its last words equal the suffix's words, compared
+// case-insensitively, where words are separated by '.', '_', '-', ' ' or a
+// camelCase boundary. So "db.password", "X-Api-Key" and "secrets.apiToken"
+// match, while "password_changed_at", "gen_ai.usage.input_tokens",
+// "token.type" and "api_key.id" do not.
+
+// secretKeys name values that are secret whatever they look like. With
+// emailKeys and clientIPKeys they are the specification of the attribute
+// key rules; keyClass implements them with a switch on the last words,
+// and TestKeyClassMatchesSuffixLists holds the two together.
+var secretKeys = []string{
+	"password", "passwd", "pwd", "passphrase", "secret", "token",
+	"api_key", "apikey", "authorization", "cookie", "session",
+	"credit_card", "card_number", "cvv", "cvc", "ssn", "private_key",
+	"secret_key", "access_key", "account_key", "credentials",
+}
+
+var emailKeys = []string{"email", "email_address", "e_mail"}
+
+var clientIPKeys = []string{
+	"client_address", "client_ip", "peer_ip", "x_forwarded_for",
+	"forwarded_for", "real_ip", "true_client_ip", "connecting_ip",
+	"remote_addr", "remote_ip", "user_ip",
+}
+
+// Key classes, from the last words of a name.
+const (
+	kcNone        uint8 = iota
+	kcSecret            // secretKeys
+	kcAuthz             // authorization
+	kcCookie            // cookie, set-cookie
+	kcCredentials       // credentials
+	kcAzure             // account_key, shared_access_key (Azure connection strings)
+	kcSignature         // signature: secret inline, not as an attribute key
+	kcEmail             // emailKeys
+	kcIP                // clientIPKeys
+)
+
+// Inline kinds: what a secret-looking name in free text leads to.
+const (
+	kindNone   uint8 = iota
+	kindSecret       // value → [REDACTED] (inline_secret / query_secret)
+	kindAPIKey       // Azure AccountKey=…/SharedAccessKey=… → [API_KEY_REDACTED]
+	kindAuthz        // Authorization: leave "Bearer x" to the scheme rule
+	kindCookie       // Cookie:/Set-Cookie: header → cookie rule
+)
+
+// lastWords maps the lower-cased last byte of a name to the last words
+// that end that way, so that a name is compared with two or three words
+// at most — most names with none. two is set for a word that only counts
+// with the right word before it ("key" in "api_key").
+var lastWords [256][]lastWord
+
+type lastWord struct {
+	word  string
+	class uint8
+	two   bool
+}
+
+func init() {
+	for _, w := range []lastWord{
+		{word: "password", class: kcSecret}, {word: "passwd", class: kcSecret},
+		{word: "pwd", class: kcSecret}, {word: "passphrase", class: kcSecret},
+		{word: "secret", class: kcSecret}, {word: "session", class: kcSecret},
+		{word: "ssn", class: kcSecret}, {word: "token", class: kcSecret},
+		{word: "apikey", class: kcSecret}, {word: "cvv", class: kcSecret},
+		{word: "cvc", class: kcSecret}, {word: "authorization", class: kcAuthz},
+		{word: "cookie", class: kcCookie}, {word: "credentials", class: kcCredentials},
+		{word: "signature", class: kcSignature}, {word: "email", class: kcEmail},
+		{word: "key", two: true}, {word: "card", two: true}, {word: "number", two: true},
+		{word: "address", two: true}, {word: "mail", two: true}, {word: "ip", two: true},
+		{word: "for", two: true}, {word: "addr", two: true},
+	} {
+		c := w.word[len(w.word)-1]
+		lastWords[c] = append(lastWords[c], w)
+	}
+}
+
+// keyClass classifies a name by its last words, compared case-insensitively;
+// words are separated by '.', '_', '-', ' ' or a camelCase boundary. It
+// runs for every attribute of every span, hence the table of last words.
+func keyClass(key string) uint8 {
+	if key == "" {
+		return kcNone
+	}
+	for _, lw := range lastWords[lowerByte(key[len(key)-1])] {
+		ws := len(key) - len(lw.word)
+		if ws < 0 || !hasFoldPrefix(key[ws:], lw.word) || !wordStart(key, ws) {
+			continue
+		}
+		if !lw.two {
+			return lw.class
+		}
+		return twoWordClass(key, lw.word, beforeSep(key, ws))
+	}
+	return kcNone
+}
+
+// wordStart reports whether a word starts at key[i].
+func wordStart(key string, i int) bool {
+	return i == 0 || isKeySep(key[i-1]) || camelBoundary(key, i-1)
+}
+
+// beforeSep returns where the word before the one at ws ends: before the
+// separator, or at ws for a camelCase boundary.
+func beforeSep(key string, ws int) int {
+	if ws > 0 && isKeySep(key[ws-1]) {
+		return ws - 1
+	}
+	return ws
+}
+
+// endsWithWord reports whether key[:end] ends with the word w (lower case).
+func endsWithWord(key string, end int, w string) bool {
+	ws := end - len(w)
+	return ws >= 0 && hasFoldPrefix(key[ws:end], w) && wordStart(key, ws)
+}
+
+func twoWordClass(key, last string, end int) uint8 {
+	is := func(w string) bool { return endsWithWord(key, end, w) }
+	switch last {
+	case "key":
+		switch {
+		case is("api") || is("private") || is("secret"):
+			return kcSecret
+		case is("account"):
+			return kcAzure
+		case is("access"):
+			if endsWithWord(key, beforeSep(key, end-len("access")), "shared") {
+				return kcAzure
+			}
+			return kcSecret
+		}
+	case "card":
+		if is("credit") {
+			return kcSecret
+		}
+	case "number":
+		if is("card") {
+			return kcSecret
+		}
+	case "address":
+		if is("email") {
+			return kcEmail
+		}
+		if is("client") {
+			return kcIP
+		}
+	case "mail":
+		if is("e") {
+			return kcEmail
+		}
+	case "ip":
+		if is("client") || is("peer") || is("real") || is("connecting") || is("remote") || is("user") {
+			return kcIP
+		}
+	case "for":
+		if is("forwarded") {
+			return kcIP
+		}
+	case "addr":
+		if is("remote") {
+			return kcIP
+		}
+	}
+	return kcNone
+}
+
+// keyHasSuffix reports whether key ends with the words of suffix (lower
+// case, '_' standing for any separator or a camelCase boundary). It serves
+// the custom key rules and the tests; built-in rules use keyClass.
+func keyHasSuffix(key, suffix string) bool {
+	i, j := len(key)-1, len(suffix)-1
+	for j >= 0 {
+		if i < 0 {
+			return false
+		}
+		if suffix[j] == '_' {
+			switch {
+			case isKeySep(key[i]):
+				i--
+			case camelBoundary(key, i):
+				// the boundary lies between key[i] and key[i+1]; consume nothing
+			default:
+				return false
+			}
+			j--
+			continue
+		}
+		if lowerByte(key[i]) != suffix[j] {
+			return false
+		}
+		i--
+		j--
+	}
+	return i < 0 || isKeySep(key[i]) || camelBoundary(key, i)
+}
+
+func isKeySep(c byte) bool { return c == '.' || c == '_' || c == '-' || c == ' ' }
+
+// camelBoundary reports whether a word ends at key[i] because key[i+1]
+// starts a new camelCase word ("apiToken", "SecretAccessKey").
+func camelBoundary(key string, i int) bool {
+	return i+1 < len(key) && isUpper(key[i+1]) && (isLower(key[i]) || isDigit(key[i]))
+}
+
+// attrKeyRule returns the built-in key rule for an attribute name.
+func attrKeyRule(key string) (ruleID, bool) {
+	switch keyClass(key) {
+	case kcSecret, kcAuthz, kcCookie, kcCredentials, kcAzure:
+		return ruleKeySecret, true
+	case kcEmail:
+		return ruleKeyEmail, true
+	case kcIP:
+		return ruleKeyIP, true
+	}
+	return 0, false
+}
+
+// queryOnlyNames are secret as URL query parameters but too common as
+// plain words elsewhere ("key=", "code=", "sig=").
+var queryOnlyNames = []string{
+	"key", "sig", "code", "jwt", "auth", "pass", "sid", "sessionid",
+	"x-amz-credential", "awsaccesskeyid", "googleaccessid",
+	"x-goog-credential", "accesskey",
+}
+
+// inlineKind classifies a name seen before '=' or ':' in free text. query
+// is true when the name follows '?' or '&'.
+func inlineKind(key string, query bool) uint8 {
+	if key == "" {
+		return kindNone
+	}
+	switch keyClass(key) {
+	case kcSecret, kcSignature:
+		return kindSecret
+	case kcAzure:
+		return kindAPIKey
+	case kcAuthz:
+		return kindAuthz
+	case kcCookie:
+		return kindCookie
+	}
+	// "credentials: password=x" is left to the inner pair, which then
+	// reads better. Environment-style names glue the word on: PGPASSWORD,
+	// MYSQL_ROOTPASSWD.
+	if hasFoldSuffix(key, "password") || hasFoldSuffix(key, "passwd") {
+		return kindSecret
+	}
+	if query {
+		for _, q := range queryOnlyNames {
+			if equalFold(key, q) {
+				return kindSecret
+			}
+		}
+	}
+	return kindNone
+}
+
+// keyPattern is a user-supplied key pattern: "prefix.*" matches keys that
+// start with "prefix."; anything else matches like a built-in key suffix.
+type keyPattern struct {
+	prefix string // set for "prefix.*"
+	suffix string // normalised: lower case, separators as '_'
+}
+
+func parseKeyPattern(p string) keyPattern {
+	if pre, ok := strings.CutSuffix(p, "*"); ok {
+		return keyPattern{prefix: pre}
+	}
+	b := []byte(strings.ToLower(p))
+	for i, c := range b {
+		if isKeySep(c) {
+			b[i] = '_'
+		}
+	}
+	return keyPattern{suffix: string(b)}
+}
+
+func (p keyPattern) match(key string) bool {
+	if p.suffix == "" {
+		return strings.HasPrefix(key, p.prefix)
+	}
+	return keyHasSuffix(key, p.suffix)
+}

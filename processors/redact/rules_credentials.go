@@ -1,0 +1,542 @@
+package redact
+
+import "strings"
+
+// scheme matches the credential after an HTTP auth scheme word, keeping the
+// word: "Bearer abc…" → "Bearer [REDACTED]". It must not fire on a
+// challenge ("WWW-Authenticate: Bearer realm=\"…\"") or on prose ("bearer
+// token", "basic configuration"), hence the auth-param and shape checks.
+func (sc *scanner) scheme(i int) int {
+	s := sc.s
+	w := 0
+	token := false
+	switch {
+	case hasFoldPrefix(s[i:], "bearer "):
+		w = 6
+	case hasFoldPrefix(s[i:], "basic "):
+		w = 5
+	case strings.HasPrefix(s[i:], "Token "):
+		w, token = 5, true
+	default:
+		return 0
+	}
+	cs := i + w
+	for cs < len(s) && s[cs] == ' ' {
+		cs++
+	}
+	j := cs
+	for j < len(s) && isToken68[s[j]] {
+		j++
+	}
+	run := j - cs
+	end := j
+	for end < len(s) && s[end] == '=' {
+		end++
+	}
+	if end > j && end < len(s) && (s[end] == '"' || s[end] == '\\' || s[end] == '[' || isWord[s[end]]) {
+		// realm="…": an auth-param, not a credential. '[' because a value
+		// redacted by another rule reads as one on a second pass.
+		return 0
+	}
+	if run < 8 || !credentialLike(s[cs:j]) {
+		return 0
+	}
+	if token && (run < 16 || !hasDigit(s[cs:j])) {
+		return 0
+	}
+	if sc.emit(cs, end, ruleBearer) {
+		return end
+	}
+	return 0
+}
+
+// credentialLike rejects all-lower-case words, which random credentials
+// practically never are.
+func credentialLike(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if !isLower(v[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// assign handles "name=value" and "name: value" pairs in free text (also
+// JSON "name": "value", escaped JSON \"name\":\"value\", YAML and
+// "name = value"). The name is found by looking left from the '=' or ':'
+// at i, and decides: a secret name redacts the value (inline_secret, or
+// query_secret after '?'/'&'); Cookie/Set-Cookie hands over to the cookie
+// rule; anything else costs nothing more.
+func (sc *scanner) assign(i int) int {
+	s := sc.s
+	k := i
+	if s[i] == '=' {
+		for k > sc.last && i-k < 8 && s[k-1] == ' ' {
+			k--
+		}
+	}
+	quoted := false
+	if k > sc.last && (s[k-1] == '"' || s[k-1] == '\'') {
+		quoted = true
+		k--
+		if k > sc.last && s[k-1] == '\\' {
+			k--
+		}
+	}
+	ks := k
+	for ks > sc.last && k-ks <= 64 && isKeyChar[s[ks-1]] {
+		ks--
+	}
+	if ks == k || k-ks > 64 {
+		return i + 1
+	}
+	if s[i] == ':' && sc.at(ks-1) == '[' {
+		// "[CREDIT_CARD:…4242]", "[API_KEY:5f3a9c1e]": our own output.
+		if e := strings.IndexByte(s[i:], ']'); e >= 0 && isPlaceholderShape(s[ks-1:i+e+1]) {
+			return i + e + 1
+		}
+	}
+	key := s[ks:k]
+	query := !quoted && s[i] == '=' && (sc.at(ks-1) == '?' || sc.at(ks-1) == '&')
+	kind := inlineKind(key, query)
+	if kind == kindNone {
+		return i + 1
+	}
+	if kind == kindCookie {
+		if s[i] == ':' {
+			return sc.cookieHeader(i + 1)
+		}
+		kind = kindSecret
+	}
+	vs, ve, next := valueBounds(s, i+1, query)
+	if ve <= vs {
+		return i + 1
+	}
+	v := s[vs:ve]
+	if sc.e.isPlaceholder(v) {
+		return next
+	}
+	switch {
+	case kind == kindAuthz && startsWithSchemeWord(s[vs:]):
+		// "Authorization: Bearer x" — the scheme rule keeps the word.
+		return i + 1
+	case equalFold(key, "pwd") && v[0] == '/':
+		// $PWD in an environment dump is a directory, not a password.
+		return i + 1
+	case vs == i+1+countBlanks(s[i+1:]) && (v == "null" || v == "true" || v == "false"):
+		// JSON literals: "token": null says there is no token.
+		return next
+	case isBindParam(v) && !sc.anyMatch(v):
+		// "SET password = $1", "password: ${DB_PASSWORD}": a reference to
+		// the secret, which is what SQL with placeholders is for. One that
+		// holds something the rules would redact is redacted whole, so a
+		// second pass sees a placeholder rather than a broken reference.
+		return next
+	}
+	r := ruleInlineSecret
+	switch {
+	case kind == kindAPIKey:
+		r = ruleAPIKey
+	case query:
+		r = ruleQuerySecret
+	}
+	if sc.emit(vs, ve, r) {
+		return next
+	}
+	return i + 1
+}
+
+// isBindParam reports whether v is a query parameter or a template
+// reference rather than a value: ?, $1, %s, :name, @name, ${NAME}.
+func isBindParam(v string) bool {
+	switch {
+	case v == "?" || v == "%s" || v == "%v" || v == "%d":
+		return true
+	case len(v) >= 2 && v[0] == '$' && isDigit(v[1]):
+		for i := 2; i < len(v); i++ {
+			if !isDigit(v[i]) {
+				return false
+			}
+		}
+		return true
+	case len(v) >= 2 && (v[0] == ':' || v[0] == '@') && (isLower(v[1]) || isUpper(v[1]) || v[1] == '_'):
+		for i := 2; i < len(v); i++ {
+			if !isWord[v[i]] && v[i] != '_' {
+				return false
+			}
+		}
+		return true
+	case isTemplateRef(v):
+		return true
+	}
+	return false
+}
+
+// isTemplateRef reports whether v is ${NAME}, ${NAME:-default} and the like.
+func isTemplateRef(v string) bool {
+	if len(v) < 4 || !strings.HasPrefix(v, "${") || v[len(v)-1] != '}' {
+		return false
+	}
+	for i := 2; i < len(v)-1; i++ {
+		if c := v[i]; !isWord[c] && c != '_' && c != '.' && c != ':' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// anyMatch reports whether the rules would redact anything in v.
+func (sc *scanner) anyMatch(v string) bool {
+	inner := scanner{e: sc.e, s: v, on: sc.on}
+	inner.run()
+	return inner.n > 0
+}
+
+func countBlanks(s string) int {
+	n := 0
+	for n < len(s) && (s[n] == ' ' || s[n] == '\t') {
+		n++
+	}
+	return n
+}
+
+// startsWithSchemeWord reports whether v starts with a word of letters,
+// digits or dashes followed by a space: "Bearer …", "AWS4-HMAC-SHA256 …".
+func startsWithSchemeWord(v string) bool {
+	j := 0
+	for j < len(v) && (isWord[v[j]] || v[j] == '-') {
+		j++
+	}
+	return j > 0 && j < len(v) && v[j] == ' '
+}
+
+// valueBounds finds the value that starts at or after i (blanks skipped):
+// a quoted string (its content, without the quotes), an escaped-JSON
+// quoted string, or a bare run up to a delimiter. next is where scanning
+// resumes.
+func valueBounds(s string, i int, query bool) (vs, ve, next int) {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	if i >= len(s) {
+		return i, i, i
+	}
+	switch q := s[i]; {
+	case q == '"' || q == '\'':
+		vs = i + 1
+		j := vs
+		for j < len(s) && s[j] != q && s[j] != '\n' {
+			if s[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		if j > len(s) {
+			j = len(s)
+		}
+		if j < len(s) && s[j] == q {
+			return vs, j, j + 1
+		}
+		return vs, j, j
+	case q == '\\' && i+1 < len(s) && s[i+1] == '"':
+		vs = i + 2
+		if e := strings.Index(s[vs:], `\"`); e >= 0 {
+			return vs, vs + e, vs + e + 2
+		}
+		return vs, len(s), len(s)
+	}
+	vs = i
+	// A template reference, ${NAME}, ends at its own brace when a
+	// delimiter follows it.
+	if strings.HasPrefix(s[i:], "${") {
+		if e := strings.IndexByte(s[i:], '}'); e > 2 && e < 128 {
+			if te := i + e + 1; isTemplateRef(s[i:te]) && (te == len(s) || valueStop(s, te, query)) {
+				return vs, te, te
+			}
+		}
+	}
+	j := i
+	for j < len(s) && !valueStop(s, j, query) {
+		j++
+	}
+	return vs, j, j
+}
+
+// valueStop reports whether a bare value ends before s[j].
+func valueStop(s string, j int, query bool) bool {
+	switch c := s[j]; c {
+	case ' ', '\t', '\n', '\r', '"', '\'', ',', ';', '&', ')', '}', '<', '>', '`':
+		return true
+	case '#':
+		return query
+	case '\\':
+		return j+1 < len(s) && (s[j+1] == '"' || s[j+1] == 'n' || s[j+1] == 'r' || s[j+1] == 't')
+	}
+	return false
+}
+
+// cookieAttrs are Set-Cookie attributes; their values are not secret.
+var cookieAttrs = []string{
+	"path", "domain", "expires", "max-age", "samesite", "secure",
+	"httponly", "priority", "partitioned", "version", "comment",
+}
+
+// cookieHeader redacts every cookie value of a Cookie or Set-Cookie header
+// value starting at i. Which cookies carry a session is not knowable from
+// the name alone ("sid", "connect.sid", "__Host-x", "id_token"…), so all
+// of them are redacted; the attributes of Set-Cookie are kept.
+func (sc *scanner) cookieHeader(start int) int {
+	s := sc.s
+	i := start
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	bound := len(s)
+	if i < len(s) && (s[i] == '"' || s[i] == '\'') {
+		if e := strings.IndexByte(s[i+1:], s[i]); e >= 0 {
+			bound = i + 1 + e
+		}
+		i++
+	}
+	if e := strings.IndexByte(s[i:bound], '\n'); e >= 0 {
+		bound = i + e
+	}
+	j := i
+	for j < bound {
+		for j < bound && (s[j] == ' ' || s[j] == ';') {
+			j++
+		}
+		ns := j
+		for j < bound && isCookieName(s[j]) {
+			j++
+		}
+		name := s[ns:j]
+		if j >= bound || s[j] != '=' {
+			if j < bound && s[j] == ';' && isCookieAttr(name) {
+				continue // a flag attribute: "HttpOnly;"
+			}
+			// Not a cookie list any more: rescan this element as text.
+			return ns
+		}
+		j++
+		vs := j
+		if isCookieAttr(name) {
+			// An attribute value ends at a blank; the rest of a date
+			// ("Expires=Wed, 21 Oct 2015 …") is left to the main scan.
+			for j < bound && s[j] != ';' && !isSpace(s[j]) {
+				j++
+			}
+			if j < bound && s[j] != ';' {
+				return max(j, start)
+			}
+			continue
+		}
+		for j < bound && s[j] != ';' && !isSpace(s[j]) && s[j] != '"' && s[j] != ',' && s[j] != '\\' {
+			j++
+		}
+		if j > vs && !sc.e.isPlaceholder(s[vs:j]) {
+			sc.emit(vs, j, ruleCookie)
+		}
+		if j < bound && s[j] != ';' {
+			return max(j, start)
+		}
+	}
+	return max(j, start)
+}
+
+func isCookieName(c byte) bool {
+	return isWord[c] || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+func isCookieAttr(name string) bool {
+	for _, a := range cookieAttrs {
+		if equalFold(name, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// url handles "scheme://" at i: the password of the userinfo
+// ("postgres://user:pass@host" → "user:[REDACTED]@host"), a bare token as
+// userinfo (Sentry DSN keys, "https://<token>@github.com"), an encoded
+// e-mail address as user name, and Slack webhook paths.
+func (sc *scanner) url(i int) int {
+	s := sc.s
+	if p := sc.at(i - 1); !(isWord[p] || p == '+' || p == '.' || p == '-') {
+		return i + 1
+	}
+	as := i + 3
+	ae := as
+	for ae < len(s) && ae-as < 512 && !isAuthorityStop(s[ae]) {
+		ae++
+	}
+	at := strings.LastIndexByte(s[as:ae], '@')
+	if at < 0 {
+		if end := sc.slackWebhook(as, ae); end > 0 {
+			return end
+		}
+		return as
+	}
+	at += as
+	ui := s[as:at]
+	if c := strings.IndexByte(ui, ':'); c >= 0 {
+		user, pass := ui[:c], ui[c+1:]
+		if strings.Contains(user, "%40") || strings.IndexByte(user, '@') >= 0 {
+			sc.emit(as, as+c, ruleEmail)
+		}
+		if pass != "" && !sc.e.isPlaceholder(pass) {
+			sc.emit(as+c+1, at, ruleURLPassword)
+		}
+	} else if tokenLike(ui) {
+		sc.emit(as, at, ruleURLPassword)
+	} else if strings.Contains(ui, "%40") {
+		sc.emit(as, at, ruleEmail)
+	}
+	// Past the '@': a URL's user name is not an e-mail local part.
+	return at + 1
+}
+
+func isAuthorityStop(c byte) bool {
+	switch c {
+	case '/', '?', '#', ' ', '\t', '\n', '\r', '"', '\'', '<', '>', '\\', '`', '{', '}', '|':
+		return true
+	}
+	return false
+}
+
+// tokenLike reports whether a URL user name is really a credential: long,
+// from a token alphabet, with a digit.
+func tokenLike(u string) bool {
+	if len(u) < 16 {
+		return false
+	}
+	digit := false
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		if !isWord[c] && c != '_' && c != '-' {
+			return false
+		}
+		digit = digit || isDigit(c)
+	}
+	return digit
+}
+
+// slackWebhook redacts the path of https://hooks.slack.com/services/….
+func (sc *scanner) slackWebhook(as, ae int) int {
+	s := sc.s
+	if !equalFold(s[as:ae], "hooks.slack.com") || !strings.HasPrefix(s[ae:], "/services/") {
+		return 0
+	}
+	vs := ae + len("/services/")
+	ve := vs
+	for ve < len(s) && !isSpace(s[ve]) && s[ve] != '"' && s[ve] != '\'' && s[ve] != '\\' && s[ve] != '?' && s[ve] != '#' {
+		ve++
+	}
+	if ve > vs && sc.emit(vs, ve, ruleAPIKey) {
+		return ve
+	}
+	return 0
+}
+
+// pem matches a PEM private-key block from "-----BEGIN … PRIVATE KEY-----"
+// to its END line, whatever the line breaks look like (raw, JSON-escaped
+// "\n", YAML-indented). A block cut short by truncation is redacted to the
+// end of the string: a partial key is still a key.
+func (sc *scanner) pem(i int) int {
+	s := sc.s
+	const begin = "-----BEGIN "
+	if !strings.HasPrefix(s[i:], begin) {
+		return i + 1
+	}
+	hs := i + len(begin)
+	he := strings.Index(s[hs:min(len(s), hs+64)], "-----")
+	if he < 0 || !strings.Contains(s[hs:hs+he], "PRIVATE KEY") {
+		return i + 1
+	}
+	end := len(s)
+	if e := strings.Index(s[hs+he+5:], "-----END "); e >= 0 {
+		es := hs + he + 5 + e + len("-----END ")
+		if c := strings.Index(s[es:min(len(s), es+64)], "-----"); c >= 0 {
+			end = es + c + 5
+		}
+	}
+	if sc.emit(i, end, rulePrivateKey) {
+		return end
+	}
+	return i + 1
+}
+
+// sqlQuote matches the password literal of "IDENTIFIED BY '…'" and
+// "PASSWORD '…'" (MySQL, PostgreSQL, Oracle) when the quote at i opens it.
+func (sc *scanner) sqlQuote(i int) int {
+	s := sc.s
+	j := i
+	for j > sc.last && s[j-1] == ' ' {
+		j--
+	}
+	if j == i {
+		return i + 1
+	}
+	we := j
+	for j > sc.last && isWord[s[j-1]] {
+		j--
+	}
+	w := s[j:we]
+	switch {
+	case equalFold(w, "password"):
+	case equalFold(w, "by"):
+		k := j
+		for k > sc.last && s[k-1] == ' ' {
+			k--
+		}
+		if k == j || !hasFoldSuffix(s[sc.last:k], "identified") {
+			return i + 1
+		}
+	default:
+		return i + 1
+	}
+	vs := i + 1
+	ve := vs
+	for ve < len(s) && s[ve] != '\n' {
+		if s[ve] == '\'' {
+			if ve+1 < len(s) && s[ve+1] == '\'' {
+				ve += 2 // '' escapes a quote
+				continue
+			}
+			break
+		}
+		ve++
+	}
+	if ve == vs || sc.e.isPlaceholder(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
+		return i + 1
+	}
+	return ve
+}
+
+// redisAuth matches the arguments of a Redis AUTH command ("AUTH pass",
+// "AUTH user pass") up to the end of the line.
+func (sc *scanner) redisAuth(i int) int {
+	s := sc.s
+	if !strings.HasPrefix(s[i:], "AUTH ") {
+		return 0
+	}
+	if p := sc.at(i - 1); p != 0 && !isSpace(p) && p != '"' && p != '\'' {
+		return 0
+	}
+	vs := i + 5
+	for vs < len(s) && s[vs] == ' ' {
+		vs++
+	}
+	ve := vs
+	for ve < len(s) && s[ve] != '\n' && s[ve] != '\r' && s[ve] != '"' && s[ve] != '\'' && s[ve] != '\\' {
+		ve++
+	}
+	for ve > vs && s[ve-1] == ' ' {
+		ve--
+	}
+	if ve == vs || sc.e.isPlaceholder(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
+		return 0
+	}
+	return ve
+}

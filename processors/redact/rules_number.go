@@ -1,0 +1,333 @@
+package redact
+
+// maxGroups bounds the digit groups of one numeric token. Longer runs are
+// scanned in windows that overlap by four groups, enough for a card
+// printed 4-4-4-4-3.
+const maxGroups = 12
+
+// numTok is a run of digit groups joined by one kind of single separator:
+// "4111 1111 1111 1111", "10.0.0.1", "303-555-0145", "1753739583295".
+type numTok struct {
+	start, end [maxGroups]int32
+	ng         int
+	sep        byte // 0 when there is a single group
+}
+
+func (t *numTok) glen(k int) int { return int(t.end[k] - t.start[k]) }
+
+// number handles a word that starts with a digit: cards, IPv4, SSNs and
+// North-American phone numbers, which all need a word boundary on both
+// sides.
+func (sc *scanner) number(i int) int {
+	s := sc.s
+	// The digits continue a dotted or dashed identifier: the "4dd2" group of
+	// a UUID, the "1060" of "6.8.0-1060-aws", the "2" of "v1.2.3.4".
+	if p := sc.at(i - 1); (p == '-' || p == '.' || p == '_') && isWord[sc.at(i-2)] {
+		return skipWord(s, i+1)
+	}
+	// Fast path for the common short number ("200", "12ms", "$1"): one
+	// group too short for a card, with no separator that could extend it.
+	j := i + 1
+	for j < len(s) && isDigit(s[j]) {
+		j++
+	}
+	if j-i < 13 && (j == len(s) || (s[j] != ' ' && s[j] != '-' && s[j] != '.')) {
+		return skipWord(s, j)
+	}
+	var t numTok
+	j = i
+	mixed := false // stopped at another kind of separator: "0 124.47.17.9"
+	overflow := false
+	for {
+		st := j
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		t.start[t.ng], t.end[t.ng] = int32(st), int32(j)
+		t.ng++
+		if j+1 >= len(s) {
+			break
+		}
+		c := s[j]
+		if (c != ' ' && c != '-' && c != '.') || !isDigit(s[j+1]) {
+			break
+		}
+		if t.sep != 0 && c != t.sep {
+			mixed = true
+			break
+		}
+		if t.ng == maxGroups {
+			// A long run of numbers ("0 0 0 0 … 4111 1111 1111 1111"):
+			// look at it in overlapping windows of groups.
+			overflow = true
+			break
+		}
+		t.sep = c
+		j++
+	}
+	end := int(t.end[t.ng-1])
+	resume := end
+	if end < len(s) && (isWord[s[end]] || s[end] == '_') {
+		// Glued to letters: "20ms", "1b0dcdb5", "4m12s" — an identifier.
+		// Only its last group is; the groups before still count.
+		resume = skipWord(s, end)
+		if t.ng == 1 {
+			return resume
+		}
+		t.ng--
+		end = int(t.end[t.ng-1])
+		mixed, overflow = false, false
+	}
+	switch t.sep {
+	case '.':
+		if t.ng == 4 {
+			if sc.ipv4Tok(&t, i) {
+				return end
+			}
+		}
+		if t.ng == 3 && sc.nanp(&t) {
+			return end
+		}
+	case '-':
+		if t.ng == 3 && sc.ssn(&t) {
+			return end
+		}
+		if (t.ng == 3 || t.ng == 4) && sc.nanp(&t) {
+			return end
+		}
+	}
+	if t.sep != '.' {
+		if e := sc.card(&t); e > 0 {
+			return e
+		}
+	}
+	if overflow {
+		return int(t.start[t.ng-5])
+	}
+	if mixed && t.ng > 1 {
+		// The last group may start a token of the other kind.
+		return int(t.start[t.ng-1])
+	}
+	return resume
+}
+
+// card tries the whole token, then its contiguous sub-runs of groups
+// ("order 12 4111 1111 1111 1111"), as a card number.
+func (sc *scanner) card(t *numTok) int {
+	total := 0
+	for k := 0; k < t.ng; k++ {
+		total += t.glen(k)
+	}
+	if total < 13 {
+		return 0
+	}
+	var d [19]byte
+	for a := 0; a < t.ng; a++ {
+		for b := t.ng - 1; b >= a; b-- {
+			n := 0
+			for k := a; k <= b; k++ {
+				n += t.glen(k)
+			}
+			if n < 13 || n > 19 {
+				continue
+			}
+			n = 0
+			for k := a; k <= b; k++ {
+				n += copy(d[n:], sc.s[t.start[k]:t.end[k]])
+			}
+			if isCardNumber(d[:n]) && sc.emit(int(t.start[a]), int(t.end[b]), ruleCreditCard) {
+				return int(t.end[b])
+			}
+		}
+	}
+	return 0
+}
+
+func (sc *scanner) ipv4Tok(t *numTok, i int) bool {
+	for k := 0; k < 4; k++ {
+		if !octet(sc.s[t.start[k]:t.end[k]]) {
+			return false
+		}
+	}
+	if sc.versionContext(i) {
+		return false
+	}
+	return sc.emit(i, int(t.end[3]), ruleIP)
+}
+
+func octet(g string) bool {
+	if len(g) == 0 || len(g) > 3 {
+		return false
+	}
+	v := 0
+	for i := 0; i < len(g); i++ {
+		v = v*10 + int(g[i]-'0')
+	}
+	return v <= 255
+}
+
+// versionContext reports whether the dotted quad at i reads as a version:
+// "version 1.2.3.4", "ver=1.2.3.4", "Chrome/120.0.0.0", "pkg@1.2.3.4".
+// ("v1.2.3.4" never gets here: the digits are glued to the "v".)
+func (sc *scanner) versionContext(i int) bool {
+	p := sc.at(i - 1)
+	switch p {
+	case '@':
+		return true
+	case '/':
+		return isWord[sc.at(i-2)]
+	case ' ', '=', ':':
+	default:
+		return false
+	}
+	j := i - 1
+	if p == ' ' && sc.at(j-1) == ':' {
+		j--
+	}
+	we := j
+	for j > sc.last && isWord[sc.s[j-1]] {
+		j--
+	}
+	w := sc.s[j:we]
+	for _, v := range [...]string{"version", "ver", "release", "build", "rev", "revision", "firmware", "fw"} {
+		if equalFold(w, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// ssn matches a US Social Security number, AAA-GG-SSSS, with the ranges the
+// SSA never assigns excluded (area 000, 666, 900–999; group 00; serial
+// 0000). The dashes are required: nine bare digits are far more often
+// something else.
+func (sc *scanner) ssn(t *numTok) bool {
+	if t.glen(0) != 3 || t.glen(1) != 2 || t.glen(2) != 4 {
+		return false
+	}
+	s := sc.s
+	a, g, se := s[t.start[0]:t.end[0]], s[t.start[1]:t.end[1]], s[t.start[2]:t.end[2]]
+	if a == "000" || a == "666" || a[0] == '9' || g == "00" || se == "0000" {
+		return false
+	}
+	return sc.emit(int(t.start[0]), int(t.end[2]), ruleSSN)
+}
+
+// nanp matches a North-American number written 303-555-0145, 303.555.0145
+// or 1-303-555-0145.
+func (sc *scanner) nanp(t *numTok) bool {
+	k := 0
+	if t.ng == 4 {
+		if t.glen(0) != 1 || sc.s[t.start[0]] != '1' {
+			return false
+		}
+		k = 1
+	}
+	if t.glen(k) != 3 || t.glen(k+1) != 3 || t.glen(k+2) != 4 {
+		return false
+	}
+	s := sc.s
+	if s[t.start[k]] < '2' || s[t.start[k+1]] < '2' {
+		return false
+	}
+	return sc.emit(int(t.start[0]), int(t.end[k+2]), rulePhone)
+}
+
+// phoneIntl matches an international number whose digits start at i after
+// a '+' (or "%2B") at start: "+447700900631", "+1 (212) 555-0180",
+// "+55 11 95668-9551". E.164 allows at most 15 digits; fewer than 9 is
+// more likely a time-zone offset or an arithmetic sign.
+func (sc *scanner) phoneIntl(start, i int) int {
+	s := sc.s
+	if i >= len(s) || s[i] < '1' || s[i] > '9' {
+		return 0
+	}
+	digits := 0
+	end := 0
+	j := i
+	for j < len(s) {
+		st := j
+		n := 0
+		if s[j] == '(' {
+			j++
+			for j < len(s) && isDigit(s[j]) && j-st <= 5 {
+				j++
+			}
+			n = j - st - 1
+			if n == 0 || j >= len(s) || s[j] != ')' {
+				break
+			}
+			j++
+		} else {
+			for j < len(s) && isDigit(s[j]) {
+				j++
+			}
+			n = j - st
+			if n == 0 {
+				break
+			}
+		}
+		if digits+n > 15 || glued(s, j) || (j < len(s) && s[j] == '_') {
+			// Past E.164, or the group runs on into a word ("0A::0"): the
+			// number, if any, ended with the previous group.
+			break
+		}
+		digits += n
+		end = j
+		if j+1 < len(s) && (s[j] == ' ' || s[j] == '-' || s[j] == '.') && (isDigit(s[j+1]) || s[j+1] == '(') {
+			j++
+			continue
+		}
+		if j < len(s) && s[j] == '(' {
+			continue
+		}
+		break
+	}
+	if digits < 9 {
+		return 0
+	}
+	if sc.emit(start, end, rulePhone) {
+		return end
+	}
+	return 0
+}
+
+// paren matches "(312) 555-0193".
+func (sc *scanner) paren(i int) int {
+	s := sc.s
+	if isWord[sc.at(i-1)] || i+13 > len(s) {
+		return i + 1
+	}
+	j := i + 1
+	if !(isDigit(s[j]) && isDigit(s[j+1]) && isDigit(s[j+2]) && s[j+3] == ')' && s[j] >= '2') {
+		return i + 1
+	}
+	j += 4
+	if s[j] == ' ' {
+		j++
+	}
+	if j+8 > len(s) || s[j] < '2' {
+		return i + 1
+	}
+	for k := 0; k < 3; k++ {
+		if !isDigit(s[j+k]) {
+			return i + 1
+		}
+	}
+	if c := s[j+3]; c != '-' && c != '.' && c != ' ' {
+		return i + 1
+	}
+	for k := 4; k < 8; k++ {
+		if !isDigit(s[j+k]) {
+			return i + 1
+		}
+	}
+	end := j + 8
+	if end < len(s) && (isWord[s[end]] || s[end] == '_') {
+		return i + 1
+	}
+	if sc.emit(i, end, rulePhone) {
+		return end
+	}
+	return i + 1
+}
