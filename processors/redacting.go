@@ -2,6 +2,8 @@ package processors
 
 import (
 	"context"
+	"strings"
+	"unicode/utf8"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -17,7 +19,7 @@ const redactionCountKey = attribute.Key("redaction.count")
 // Redact returns the redact stage: every span that reaches the next stage
 // has had its name, string and string-slice attributes (and int64 card
 // numbers), event names and attributes, link attributes and status
-// description passed through e.
+// description passed through e, and invalid UTF-8 in any of them repaired.
 //
 // Copy on write: a span with nothing to redact is passed on as it is, with
 // no allocation; a dirty one is passed on as a view that embeds the original
@@ -63,7 +65,7 @@ func RedactSpan(e *redact.Engine, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan
 		return v
 	}
 
-	if name, ok := e.String(s.Name()); ok {
+	if name, ok := scrubString(e, s.Name()); ok {
 		view().WithName(name)
 		n++
 	}
@@ -74,7 +76,7 @@ func RedactSpan(e *redact.Engine, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan
 	if evs := s.Events(); len(evs) > 0 {
 		var out []sdktrace.Event
 		for i := range evs {
-			name, nameChanged := e.String(evs[i].Name)
+			name, nameChanged := scrubString(e, evs[i].Name)
 			a, k := redactAttrs(e, evs[i].Attributes)
 			if !nameChanged && k == 0 {
 				continue
@@ -111,7 +113,7 @@ func RedactSpan(e *redact.Engine, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan
 		}
 	}
 	if st := s.Status(); st.Description != "" {
-		if d, ok := e.String(st.Description); ok {
+		if d, ok := scrubString(e, st.Description); ok {
 			st.Description = d
 			view().WithStatus(st)
 			n++
@@ -155,14 +157,14 @@ func RedactValue(e *redact.Engine, kv attribute.KeyValue) (attribute.KeyValue, b
 	key := string(kv.Key)
 	switch kv.Value.Type() {
 	case attribute.STRING:
-		if s, ok := e.Attr(key, kv.Value.AsString()); ok {
+		if s, ok := scrubAttr(e, key, kv.Value.AsString()); ok {
 			return attribute.String(key, s), true
 		}
 	case attribute.STRINGSLICE:
 		ss := kv.Value.AsStringSlice()
 		changed := false
 		for i, s := range ss {
-			if r, ok := e.Attr(key, s); ok {
+			if r, ok := scrubAttr(e, key, s); ok {
 				ss[i] = r // AsStringSlice returns a copy
 				changed = true
 			}
@@ -176,4 +178,23 @@ func RedactValue(e *redact.Engine, kv attribute.KeyValue) (attribute.KeyValue, b
 		}
 	}
 	return kv, false
+}
+
+// scrubString and scrubAttr redact, then repair invalid UTF-8: OTLP carries
+// strings as protobuf strings, and one invalid byte sequence makes the
+// exporter reject the whole batch. Invalid sequences become U+FFFD.
+func scrubString(e *redact.Engine, s string) (string, bool) {
+	r, changed := e.String(s)
+	if !utf8.ValidString(r) {
+		return strings.ToValidUTF8(r, "\uFFFD"), true
+	}
+	return r, changed
+}
+
+func scrubAttr(e *redact.Engine, key, v string) (string, bool) {
+	r, changed := e.Attr(key, v)
+	if !utf8.ValidString(r) {
+		return strings.ToValidUTF8(r, "\uFFFD"), true
+	}
+	return r, changed
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -95,6 +96,25 @@ func TestRedactEverySpanField(t *testing.T) {
 	}
 	if !got.SpanContext().Equal(s.SpanContext()) {
 		t.Error("view changed the span context")
+	}
+}
+
+// TestRedactRepairsInvalidUTF8: one invalid byte sequence would make the OTLP
+// exporter reject the whole batch, so every string leaves valid.
+func TestRedactRepairsInvalidUTF8(t *testing.T) {
+	tp, rec := redactPipeline(t)
+	bad := "caf\xe9 \xff\xfe"
+	_, s := tp.Tracer("t").Start(context.Background(), "op "+bad,
+		trace.WithAttributes(attribute.String("note", bad), attribute.StringSlice("tags", []string{"ok", bad})))
+	s.AddEvent("ev", trace.WithAttributes(attribute.String("detail", bad)))
+	s.SetStatus(codes.Error, bad)
+	s.End()
+	dump := dumpSpan(rec.Ended()[0])
+	if !utf8.ValidString(dump) {
+		t.Fatalf("invalid UTF-8 left the stage: %q", dump)
+	}
+	if !strings.Contains(dump, "caf\uFFFD") {
+		t.Errorf("invalid bytes not replaced by U+FFFD: %q", dump)
 	}
 }
 

@@ -268,6 +268,36 @@ func (d *dsc) state(id trace.TraceID) *remoteState {
 	}
 }
 
+// maxSentryMembers bounds what an incoming header can make us carry on.
+const maxSentryMembers = 16
+
+// validBaggageKey reports whether k is an RFC 7230 token, as W3C baggage
+// requires of keys.
+func validBaggageKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validBaggageValue reports whether v holds only W3C baggage-octets
+// (printable ASCII but space, '"', ',', ';' and '\\').
+func validBaggageValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c <= ' ' || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 // parseDSC reads the sentry-* members of a baggage header; nil when there
 // are none. Malformed values are ignored one by one, as a W3C baggage
 // parser ignores what it cannot read.
@@ -287,11 +317,17 @@ func parseDSC(header string) *dsc {
 			continue
 		}
 		k = strings.TrimSpace(k)
-		v, err := url.PathUnescape(strings.TrimSpace(v))
+		rawV := strings.TrimSpace(v)
+		// Members are passed on verbatim in Inject: a malformed one from an
+		// untrusted peer must not reach our outgoing headers.
+		if !validBaggageKey(k) || !validBaggageValue(rawV) || len(d.members) >= maxSentryMembers {
+			continue
+		}
+		v, err := url.PathUnescape(rawV)
 		if err != nil {
 			continue
 		}
-		d.members = append(d.members, m)
+		d.members = append(d.members, k+"="+rawV) // properties dropped
 		switch strings.TrimPrefix(k, sentryPrefix) {
 		case "trace_id":
 			d.traceID = v

@@ -131,6 +131,7 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		c.redaction.link(c),
 	)
 	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithSpanLimits(spanLimits()),
 		sdktrace.WithResource(res),
 		sdktrace.WithSampler(c.sampling.sampler()),
 		sdktrace.WithSpanProcessor(chain),
@@ -156,6 +157,24 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	p.meters, p.metricsHandler = mp, h
 	c.logStart()
 	return p, nil
+}
+
+// maxAttributeValueLength bounds every string attribute (the SDK's default
+// is unbounded): a request body or header copied into a span must not turn
+// one span into megabytes held in queues. 16 KiB keeps a deep goroutine's
+// full stack trace (exception.stacktrace) whole.
+const maxAttributeValueLength = 16 << 10
+
+// spanLimits are the SDK's limits (128 attributes, events and links per
+// span, 128 attributes per event or link; OTEL_SPAN_*_LIMIT variables
+// honoured) with string values bounded unless OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT
+// or OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT says otherwise.
+func spanLimits() sdktrace.SpanLimits {
+	l := sdktrace.NewSpanLimits()
+	if l.AttributeValueLengthLimit < 0 {
+		l.AttributeValueLengthLimit = maxAttributeValueLength
+	}
+	return l
 }
 
 func (c *config) newBatcher(exp sdktrace.SpanExporter) *processors.Batcher {

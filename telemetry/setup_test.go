@@ -280,3 +280,42 @@ func TestShutdownHonoursDeadline(t *testing.T) {
 		t.Fatal("Shutdown did not return after its deadline")
 	}
 }
+
+// TestHostileSpanInputIsBounded: attribute values and counts are bounded by
+// the span limits, whatever the caller puts on a span.
+func TestHostileSpanInputIsBounded(t *testing.T) {
+	clearEnv(t)
+	rcv := fakebackend.NewOTLP(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.URL)
+	var log syncBuffer
+	p, err := Setup(context.Background(), testOptions(&log, WithExporters("otlp"), WithSampleRate(1))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, s := p.TracerProvider().Tracer("h").Start(context.Background(), "big")
+	s.SetAttributes(attribute.String("body", strings.Repeat("a", 1<<20)))
+	for i := 0; i < 1000; i++ {
+		s.SetAttributes(attribute.Int(fmt.Sprintf("k%d", i), i))
+		s.AddEvent("e")
+	}
+	s.End()
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spans := rcv.Spans()
+	if len(spans) != 1 {
+		t.Fatalf("got %d spans", len(spans))
+	}
+	sp := spans[0]
+	if len(sp.Attributes) > 128 || len(sp.Events) > 128 {
+		t.Errorf("span kept %d attributes and %d events, want at most 128 each", len(sp.Attributes), len(sp.Events))
+	}
+	if sp.DroppedAttributesCount == 0 || sp.DroppedEventsCount == 0 {
+		t.Errorf("drops not reported: attributes %d events %d", sp.DroppedAttributesCount, sp.DroppedEventsCount)
+	}
+	for _, kv := range sp.Attributes {
+		if n := len(kv.Value.GetStringValue()); n > maxAttributeValueLength {
+			t.Errorf("attribute %s is %d bytes, want at most %d", kv.Key, n, maxAttributeValueLength)
+		}
+	}
+}

@@ -140,3 +140,49 @@ func TestSameBinaryThreeBackends(t *testing.T) {
 		}
 	})
 }
+
+// TestUntrustedBaggageSetsNoEnrichment: a caller's W3C baggage travels on,
+// but cannot set user.id or other enrichment attributes on our spans; and
+// malformed trace headers start a fresh trace instead of failing.
+func TestUntrustedBaggageSetsNoEnrichment(t *testing.T) {
+	rcv := fakebackend.NewOTLP(t)
+	setBackendEnv(t, "OTEL_TRACES_EXPORTER", "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT", rcv.URL)
+	url, _, stop := startService(t)
+	for _, h := range []map[string]string{
+		{"baggage": "user.id=admin,user.tier=enterprise,request_id=forged"},
+		{"traceparent": "00-zzzz-not-a-trace-01", "sentry-trace": strings.Repeat("f", 5000), "baggage": strings.Repeat("k=v,", 10000)},
+	} {
+		req, _ := http.NewRequest("GET", url+"/healthz", nil)
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("hostile headers %v: %s", h, resp.Status)
+		}
+	}
+	stop()
+	spans := rcv.Spans()
+	if len(spans) != 2 {
+		t.Fatalf("got %d spans, want 2", len(spans))
+	}
+	for _, s := range spans {
+		for _, kv := range s.Attributes {
+			switch kv.Key {
+			case "user.id", "user.tier":
+				t.Errorf("baggage set %s=%q", kv.Key, kv.Value.GetStringValue())
+			case "request_id":
+				if kv.Value.GetStringValue() == "forged" {
+					t.Error("baggage set request_id")
+				}
+			}
+		}
+		if len(s.ParentSpanId) != 0 {
+			t.Errorf("span %s continued a trace from hostile headers", s.Name)
+		}
+	}
+}
