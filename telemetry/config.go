@@ -58,9 +58,11 @@ type config struct {
 	queueSize    int
 	globals      *bool // install global TracerProvider, propagator and Sentry hub
 	sentryOpts   sentryConfig
+	spool        spoolConfig
 	sampling     samplingConfig
 	redaction    redactionConfig
 	errorsBridge errorsConfig
+	crons        cronsConfig
 }
 
 // WithServiceName sets service.name (default: OTEL_SERVICE_NAME, then "app").
@@ -233,6 +235,9 @@ func (c *config) resolve() error {
 			return err
 		}
 	}
+	if err := c.spool.resolve(c.getenv); err != nil {
+		return err
+	}
 	if err := c.resolveExporters(); err != nil {
 		return err
 	}
@@ -242,7 +247,10 @@ func (c *config) resolve() error {
 	if err := c.redaction.resolve(c); err != nil {
 		return err
 	}
-	return c.errorsBridge.resolve(c)
+	if err := c.errorsBridge.resolve(c); err != nil {
+		return err
+	}
+	return c.crons.resolve(c)
 }
 
 func (c *config) resolveEnvironment(resAttrs []attribute.KeyValue) {

@@ -32,6 +32,9 @@ type Stats struct {
 	Errors processors.ErrorsStats
 	// Redactions counts replacements by rule name.
 	Redactions map[string]uint64
+	// Sentry is the Sentry transport's: delivered, spooled, dropped (zero
+	// without a DSN or with a transport of the caller's own).
+	Sentry SentryTransportStats
 }
 
 // Stats returns the pipeline's counters now. Safe for concurrent use.
@@ -51,6 +54,11 @@ func (p *Pipeline) Stats() Stats {
 	}
 	if p.engine != nil {
 		st.Redactions = p.engine.Counts()
+	}
+	if p.sentry != nil {
+		if t, ok := p.sentry.Transport.(*spoolingTransport); ok {
+			st.Sentry = t.stats()
+		}
 	}
 	return st
 }
@@ -103,6 +111,11 @@ func newSelfMetrics(p *Pipeline, res *resource.Resource) (*sdkmetric.MeterProvid
 	redactions := counter("otelsentry.redactions", "Values redacted, by rule.")
 	errEvents := counter("otelsentry.errors.captured", "Sentry error events built and handed to the Sentry client.")
 	errDropped := counter("otelsentry.errors.dropped", "Exceptions not reported, by reason.")
+	sentrySent := counter("otelsentry.sentry.events.sent", "Events the Sentry backend accepted (replayed from the spool included).")
+	sentrySpooled := counter("otelsentry.sentry.events.spooled", "Events written to the on-disk spool while Sentry was unreachable or rate-limiting.")
+	sentryDropped := counter("otelsentry.sentry.events.dropped", "Events the Sentry transport gave up, by reason.")
+	spoolBytes := gauge("otelsentry.sentry.spool.bytes", "Bytes held in the error spool.")
+	sentryQueue := gauge("otelsentry.sentry.queue.depth", "Events in the Sentry transport's memory queue.")
 	for _, e := range errs {
 		if e != nil {
 			return nil, nil, fmt.Errorf("telemetry: creating self-metrics instruments: %w", e)
@@ -138,8 +151,18 @@ func newSelfMetrics(p *Pipeline, res *resource.Resource) (*sdkmetric.MeterProvid
 		for reason, n := range map[string]uint64{"queue_full": e.QueueDropped, "sampled_out": e.SampledOut, "duplicate": e.Duplicates} {
 			o.ObserveInt64(errDropped, int64(n), metric.WithAttributes(attribute.String("reason", reason)))
 		}
+		if st.Sentry.Dropped != nil {
+			o.ObserveInt64(sentrySent, int64(st.Sentry.Sent))
+			o.ObserveInt64(sentrySpooled, int64(st.Sentry.Spooled))
+			for _, reason := range sortedKeys(st.Sentry.Dropped) {
+				o.ObserveInt64(sentryDropped, int64(st.Sentry.Dropped[reason]), metric.WithAttributes(attribute.String("reason", reason)))
+			}
+			o.ObserveInt64(spoolBytes, st.Sentry.SpoolBytes)
+			o.ObserveInt64(sentryQueue, st.Sentry.QueueDepth)
+		}
 		return nil
-	}, started, exported, dropped, kept, queue, capacity, held, exportTime, exports, redactions, errEvents, errDropped)
+	}, started, exported, dropped, kept, queue, capacity, held, exportTime, exports, redactions, errEvents, errDropped,
+		sentrySent, sentrySpooled, sentryDropped, spoolBytes, sentryQueue)
 	if err != nil {
 		return nil, nil, fmt.Errorf("telemetry: registering self-metrics: %w", err)
 	}
@@ -175,8 +198,12 @@ func (p *Pipeline) logSummary(l *slog.Logger) {
 	for _, n := range st.Redactions {
 		redacted += n
 	}
+	var sentryDropped uint64
+	for _, n := range st.Sentry.Dropped {
+		sentryDropped += n
+	}
 	level := slog.LevelInfo
-	if queueFull+failed > 0 || lost > 0 || st.Errors.QueueDropped > 0 {
+	if queueFull+failed > 0 || lost > 0 || st.Errors.QueueDropped > 0 || sentryDropped > 0 {
 		level = slog.LevelWarn
 	}
 	l.Log(context.Background(), level, "telemetry shutdown summary",
@@ -184,5 +211,7 @@ func (p *Pipeline) logSummary(l *slog.Logger) {
 		"dropped_queue_full", queueFull, "dropped_export_failed", failed, "lost_at_shutdown", lost,
 		"tail_dropped", tailDropped, "tail_kept_error_traces", st.Sampling.KeptErrorTraces,
 		"tail_kept_latency_traces", st.Sampling.KeptLatencyTraces, "redactions", redacted,
-		"errors_captured", st.Errors.Events, "errors_dropped_queue_full", st.Errors.QueueDropped)
+		"errors_captured", st.Errors.Events, "errors_dropped_queue_full", st.Errors.QueueDropped,
+		"sentry_sent", st.Sentry.Sent, "sentry_spooled", st.Sentry.Spooled, "sentry_dropped", sentryDropped,
+		"sentry_spool_files", st.Sentry.SpoolFiles)
 }

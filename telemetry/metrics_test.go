@@ -55,6 +55,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		`otelsentry_errors_captured_total 3`,
 		`otelsentry_export_queue_capacity{exporter="otlp"} 8192`,
 		`otelsentry_redactions_total{rule="key_email"}`,
+		`otelsentry_sentry_events_dropped_total{reason="queue_full"} 0`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %q", want)

@@ -64,23 +64,37 @@ func dsnHost(dsn string) string {
 	return u.Host
 }
 
-// newSentryClient builds the sentry-go client the error bridge sends with.
-// Sentry's own tracing stays off: trace sampling and export are the
-// pipeline's, and a second tracer would create duplicate transactions.
+// newSentryClient builds the sentry-go client the error bridge sends with,
+// over the spooling transport unless WithSentryTransport gave one
+// (client.Transport is then a *spoolingTransport). Sentry's own tracing
+// stays off: trace sampling and export are the pipeline's, and a second
+// tracer would create duplicate transactions.
 func (c *config) newSentryClient(beforeSend func(*sentry.Event, *sentry.EventHint) *sentry.Event) (*sentry.Client, error) {
+	transport := c.sentryOpts.transport
+	var spooler *spoolingTransport
+	if transport == nil {
+		var err error
+		if spooler, err = newSpoolingTransport(transportConfig{logger: c.logger, spool: c.spool}); err != nil {
+			return nil, err
+		}
+		transport = spooler
+	}
 	client, err := sentry.NewClient(sentry.ClientOptions{
 		Dsn:         c.dsn,
 		Debug:       *c.debug,
 		Environment: c.environment,
 		Release:     c.release,
 		SampleRate:  1.0,
-		Transport:   c.sentryOpts.transport,
+		Transport:   transport,
 		BeforeSend:  beforeSend,
 		Integrations: func(in []sentry.Integration) []sentry.Integration {
 			return append(in, sentryotel.NewOtelIntegration())
 		},
 	})
 	if err != nil {
+		if spooler != nil {
+			spooler.Close()
+		}
 		// sentry-go's errors can embed the DSN; validateDSN already gave the
 		// user a scrubbed message for every malformed DSN we know of.
 		return nil, fmt.Errorf("telemetry: creating the Sentry client for %s: %w", dsnHost(c.dsn), errors.New(scrubDSN(err.Error())))
@@ -95,7 +109,7 @@ func flushSentry(client *sentry.Client, deadline time.Time) error {
 		timeout = time.Millisecond
 	}
 	if !client.Flush(timeout) {
-		return errors.New("telemetry: Sentry client did not flush before the deadline; undelivered events were dropped")
+		return errors.New("telemetry: Sentry client did not deliver every event before the deadline")
 	}
 	return nil
 }

@@ -95,6 +95,9 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		for _, b := range batchers {
 			_ = b.Shutdown(context.Background())
 		}
+		if client != nil {
+			client.Close() // stops the transport's worker
+		}
 	}
 	for _, name := range c.exporters {
 		exp, err := c.newExporter(ctx, name)
@@ -152,6 +155,9 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	mp, h, err := newSelfMetrics(p, res)
 	if err != nil {
 		_ = tp.Shutdown(context.Background())
+		if client != nil {
+			client.Close()
+		}
 		return nil, err
 	}
 	p.meters, p.metricsHandler = mp, h
@@ -241,8 +247,14 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 		defer cancel()
 		err := p.tp.Shutdown(ctx)
 		if p.sentry != nil {
-			dl, _ := ctx.Deadline()
-			err = errors.Join(err, flushSentry(p.sentry, dl))
+			if st, ok := p.sentry.Transport.(*spoolingTransport); ok {
+				// Delivered or spooled is safe; only lost events are an error.
+				err = errors.Join(err, st.shutdown(ctx))
+				p.sentry.Close()
+			} else {
+				dl, _ := ctx.Deadline()
+				err = errors.Join(err, flushSentry(p.sentry, dl))
+			}
 		}
 		p.logSummary(p.logger)
 		if p.meters != nil {

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -60,6 +61,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	addr := fs.String("addr", defaultAddr, "listen address (default from PORT)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 15*time.Second, "how long to drain requests and flush telemetry on shutdown")
+	spoolDir := fs.String("spool-dir", "", "where Sentry error events wait out a backend outage (default: OTELSENTRY_SPOOL_DIR, else the user cache dir; \"none\" turns the spool off)")
 	faultRate := fs.Float64("fault-rate", 0, "share of /api requests and monitor checks given a random fault (demos; refused in production)")
 	faultLatency := fs.Duration("fault-latency", time.Second, "latency the slow fault adds")
 	if err := fs.Parse(args); err != nil {
@@ -68,7 +70,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	slog.SetDefault(logger)
 
-	pipeline, err := telemetry.Setup(ctx, telemetry.WithLogger(logger), telemetry.WithConsoleWriter(stderr))
+	opts := []telemetry.Option{telemetry.WithLogger(logger), telemetry.WithConsoleWriter(stderr)}
+	if dir := serviceSpoolDir(*spoolDir, getenv, logger); dir != "" {
+		opts = append(opts, telemetry.WithSpoolDir(dir))
+	}
+	pipeline, err := telemetry.Setup(ctx, opts...)
 	if err != nil {
 		return err
 	}
@@ -123,4 +129,36 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		errs = append(errs, fmt.Errorf("flushing telemetry: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// serviceSpoolDir picks the error spool's directory. The library leaves the
+// spool off by default; the service turns it on so an error captured during
+// a Sentry outage survives it, and a restart: an explicit -spool-dir, else
+// OTELSENTRY_SPOOL_DIR (read by telemetry itself), else a directory under
+// the user cache dir, used only if it can be created ("" leaves the choice to
+// telemetry).
+func serviceSpoolDir(flagValue string, getenv func(string) string, logger *slog.Logger) string {
+	switch {
+	case flagValue == "none":
+		return ""
+	case flagValue != "":
+		return flagValue
+	case getenv("OTELSENTRY_SPOOL_DIR") != "" || getenv("SENTRY_DSN") == "":
+		return ""
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		logger.Warn("error spool off: no user cache directory", "error", err)
+		return ""
+	}
+	service := getenv("OTEL_SERVICE_NAME")
+	if service == "" {
+		service = "app"
+	}
+	dir := filepath.Join(base, "otelsentry", "spool", service)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		logger.Warn("error spool off: cannot create its directory", "dir", dir, "error", err)
+		return ""
+	}
+	return dir
 }

@@ -70,6 +70,7 @@ func setBackendEnv(t *testing.T, kv ...string) {
 		t.Setenv(k, "")
 	}
 	t.Setenv("SENTRY_RELEASE", "test")
+	t.Setenv("OTELSENTRY_SPOOL_DIR", t.TempDir())
 	for i := 0; i < len(kv); i += 2 {
 		t.Setenv(kv[i], kv[i+1])
 	}
