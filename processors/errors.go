@@ -71,7 +71,10 @@ type ErrorsConfig struct {
 	// drops the oldest silently, so a slow Sentry must back up into the
 	// stage's queue, where drops are counted. Each wait lasts at most
 	// FlushTimeout (FlushTimeouts counts those that ran out) and is retried
-	// until the sink has drained or Shutdown's deadline has passed.
+	// until the sink has drained or Shutdown's deadline has passed. 0 never
+	// waits: for a sink that never drops silently (the pipeline's spooling
+	// transport), waiting would only let a hung backend back up into this
+	// stage and drop errors here.
 	FlushEvery   int
 	FlushTimeout time.Duration
 }
@@ -119,8 +122,8 @@ func (c *ErrorsConfig) Validate() error {
 		return fmt.Errorf("errors stage: QueueSize %d: must be positive", c.QueueSize)
 	case c.MaxBreadcrumbs < 0:
 		return fmt.Errorf("errors stage: MaxBreadcrumbs %d: must not be negative", c.MaxBreadcrumbs)
-	case c.FlushEvery <= 0:
-		return fmt.Errorf("errors stage: FlushEvery %d: must be positive", c.FlushEvery)
+	case c.FlushEvery < 0:
+		return fmt.Errorf("errors stage: FlushEvery %d: must be 0 (never wait) or positive", c.FlushEvery)
 	case c.FlushTimeout <= 0:
 		return fmt.Errorf("errors stage: FlushTimeout %v: must be positive", c.FlushTimeout)
 	}

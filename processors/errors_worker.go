@@ -91,7 +91,7 @@ func (w *worker) process(ht *heldTrace) {
 		e.sink.CaptureEvent(ev, &sentry.EventHint{Data: bridgeHint{}}, nil)
 		e.stats.events.Add(1)
 		w.sinceFlush++
-		if w.sinceFlush >= e.cfg.FlushEvery {
+		if e.cfg.FlushEvery > 0 && w.sinceFlush >= e.cfg.FlushEvery {
 			w.sinceFlush = 0
 			w.waitForSink()
 		}

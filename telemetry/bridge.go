@@ -109,6 +109,11 @@ func (e *errorsConfig) link(c *config, client *sentry.Client) processors.Link {
 	cfg := processors.DefaultErrorsConfig()
 	cfg.Environment, cfg.Release = c.environment, c.release
 	cfg.SampleRate = *e.sampleRate
+	if _, ours := client.Transport.(*spoolingTransport); ours {
+		// Our transport queues, spools or counts every event itself; the
+		// stage must not wait on it (see ErrorsConfig.FlushEvery).
+		cfg.FlushEvery = 0
+	}
 	if e.rulesSet {
 		cfg.FingerprintRules = e.rules
 	}

@@ -35,6 +35,18 @@ func (l *lockedBuffer) String() string {
 // equivalent of SIGTERM and waits for a clean exit.
 func startService(t *testing.T) (string, *lockedBuffer, func()) {
 	t.Helper()
+	url, stderr, stop := startServiceErr(t)
+	return url, stderr, func() {
+		if err := stop(); err != nil {
+			t.Errorf("service shutdown: %v\n%s", err, stderr.String())
+		}
+	}
+}
+
+// startServiceErr is startService for tests that expect shutdown to report
+// what it could not deliver: stop returns the error.
+func startServiceErr(t *testing.T) (string, *lockedBuffer, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -50,15 +62,14 @@ func startService(t *testing.T) (string, *lockedBuffer, func()) {
 		cancel()
 		t.Fatal("service did not start")
 	}
-	stop := func() {
+	stop := func() error {
 		cancel()
 		select {
 		case err := <-done:
-			if err != nil {
-				t.Errorf("service shutdown: %v\n%s", err, stderr.String())
-			}
-		case <-time.After(30 * time.Second):
+			return err
+		case <-time.After(60 * time.Second):
 			t.Error("service did not stop")
+			return nil
 		}
 	}
 	return "http://" + addr, &stderr, stop
