@@ -3,8 +3,8 @@ package processors
 import (
 	"context"
 	"strings"
-	"unicode/utf8"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
