@@ -32,6 +32,8 @@ type Stats struct {
 	Errors processors.ErrorsStats
 	// Redactions counts replacements by rule name.
 	Redactions map[string]uint64
+	// Crons is the check-in stage's (zero without a DSN or with crons off).
+	Crons processors.CronsStats
 	// Sentry is the Sentry transport's: delivered, spooled, dropped (zero
 	// without a DSN or with a transport of the caller's own).
 	Sentry SentryTransportStats
@@ -54,6 +56,9 @@ func (p *Pipeline) Stats() Stats {
 	}
 	if p.engine != nil {
 		st.Redactions = p.engine.Counts()
+	}
+	if p.crons != nil {
+		st.Crons = p.crons.Stats()
 	}
 	if p.sentry != nil {
 		if t, ok := p.sentry.Transport.(*spoolingTransport); ok {
@@ -111,6 +116,8 @@ func newSelfMetrics(p *Pipeline, res *resource.Resource) (*sdkmetric.MeterProvid
 	redactions := counter("otelsentry.redactions", "Values redacted, by rule.")
 	errEvents := counter("otelsentry.errors.captured", "Sentry error events built and handed to the Sentry client.")
 	errDropped := counter("otelsentry.errors.dropped", "Exceptions not reported, by reason.")
+	checkIns := counter("otelsentry.crons.checkins", "Sentry Crons check-ins sent from monitor.check runs.")
+	checkInsDropped := counter("otelsentry.crons.dropped", "Job runs not checked in, by reason.")
 	sentrySent := counter("otelsentry.sentry.events.sent", "Events the Sentry backend accepted (replayed from the spool included).")
 	sentrySpooled := counter("otelsentry.sentry.events.spooled", "Events written to the on-disk spool while Sentry was unreachable or rate-limiting.")
 	sentryDropped := counter("otelsentry.sentry.events.dropped", "Events the Sentry transport gave up, by reason.")
@@ -151,6 +158,12 @@ func newSelfMetrics(p *Pipeline, res *resource.Resource) (*sdkmetric.MeterProvid
 		for reason, n := range map[string]uint64{"queue_full": e.QueueDropped, "sampled_out": e.SampledOut, "duplicate": e.Duplicates} {
 			o.ObserveInt64(errDropped, int64(n), metric.WithAttributes(attribute.String("reason", reason)))
 		}
+		c := st.Crons
+		o.ObserveInt64(checkIns, int64(c.CheckIns))
+		for reason, n := range map[string]uint64{"throttled": c.Throttled, "too_many_open": c.OpenDropped,
+			"queue_full": c.QueueDropped, "bad_slug": c.BadSlugs, "unfinished": c.Unfinished} {
+			o.ObserveInt64(checkInsDropped, int64(n), metric.WithAttributes(attribute.String("reason", reason)))
+		}
 		if st.Sentry.Dropped != nil {
 			o.ObserveInt64(sentrySent, int64(st.Sentry.Sent))
 			o.ObserveInt64(sentrySpooled, int64(st.Sentry.Spooled))
@@ -162,7 +175,7 @@ func newSelfMetrics(p *Pipeline, res *resource.Resource) (*sdkmetric.MeterProvid
 		}
 		return nil
 	}, started, exported, dropped, kept, queue, capacity, held, exportTime, exports, redactions, errEvents, errDropped,
-		sentrySent, sentrySpooled, sentryDropped, spoolBytes, sentryQueue)
+		checkIns, checkInsDropped, sentrySent, sentrySpooled, sentryDropped, spoolBytes, sentryQueue)
 	if err != nil {
 		return nil, nil, fmt.Errorf("telemetry: registering self-metrics: %w", err)
 	}

@@ -39,6 +39,7 @@ type Pipeline struct {
 	keeper   *sampling.Keeper // nil without tail keep
 	engine   *redact.Engine
 	errors   *processors.Errors // nil without a DSN
+	crons    *processors.Crons  // nil without a DSN or with crons off
 
 	batcherNames   []string // exporter name of each batcher
 	started        *atomic.Uint64
@@ -130,6 +131,7 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	chain := processors.NewChain(processors.Fanout(ends...),
 		processors.EnrichCounting(started, static...),
 		c.errorsBridge.link(c, client),
+		c.crons.link(c, client),
 		c.sampling.keepLink(c),
 		c.redaction.link(c),
 	)
@@ -149,7 +151,7 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 
 	p := &Pipeline{
 		tp: tp, provider: tp, sentry: client, batchers: batchers, batcherNames: batcherNames, started: started, logger: c.logger,
-		keeper: c.sampling.keeper, engine: c.redaction.engine, errors: c.errorsBridge.stage,
+		keeper: c.sampling.keeper, engine: c.redaction.engine, errors: c.errorsBridge.stage, crons: c.crons.stage,
 		environment: c.environment, release: c.release, exporters: c.exporters,
 	}
 	mp, h, err := newSelfMetrics(p, res)

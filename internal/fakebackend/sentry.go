@@ -245,3 +245,57 @@ func (f *Sentry) RawOTLP() []byte { return f.otlp.RawBytes() }
 
 // OTLPRequests is how many OTLP export requests arrived.
 func (f *Sentry) OTLPRequests() int { return len(f.otlp.Requests()) }
+
+// CheckIn is a Sentry Crons check-in ("check_in" envelope item) as received.
+type CheckIn struct {
+	CheckInID     string         `json:"check_in_id"`
+	MonitorSlug   string         `json:"monitor_slug"`
+	Status        string         `json:"status"`
+	Duration      float64        `json:"duration"` // seconds; 0 when absent
+	Environment   string         `json:"environment"`
+	Release       string         `json:"release"`
+	MonitorConfig *MonitorConfig `json:"monitor_config"`
+
+	raw []byte
+}
+
+// MonitorConfig is the monitor configuration a check-in carries, which
+// Sentry creates or updates the monitor from.
+type MonitorConfig struct {
+	Schedule struct {
+		Type  string `json:"type"`
+		Value any    `json:"value"` // a number (interval) or a crontab string
+		Unit  string `json:"unit"`
+	} `json:"schedule"`
+	CheckInMargin         int64  `json:"checkin_margin"`
+	MaxRuntime            int64  `json:"max_runtime"`
+	Timezone              string `json:"timezone"`
+	FailureIssueThreshold int64  `json:"failure_issue_threshold"`
+	RecoveryThreshold     int64  `json:"recovery_threshold"`
+}
+
+// Raw is the check-in's payload as received.
+func (c CheckIn) Raw() []byte { return c.raw }
+
+// CheckIns decodes every "check_in" item received so far, in arrival order.
+func (f *Sentry) CheckIns() []CheckIn {
+	f.t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []CheckIn
+	for _, env := range f.envelopes {
+		for _, it := range env.Items {
+			if it.Type != "check_in" {
+				continue
+			}
+			var ci CheckIn
+			if err := json.Unmarshal(it.Payload, &ci); err != nil {
+				f.t.Errorf("fake Sentry: check_in payload: %v", err)
+				continue
+			}
+			ci.raw = it.Payload
+			out = append(out, ci)
+		}
+	}
+	return out
+}
