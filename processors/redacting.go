@@ -134,8 +134,8 @@ func RedactSpan(e *redact.Engine, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan
 func redactAttrs(e *redact.Engine, kvs []attribute.KeyValue) ([]attribute.KeyValue, int) {
 	var out []attribute.KeyValue
 	n := 0
-	for i, kv := range kvs {
-		nv, ok := RedactValue(e, kv)
+	for i := range kvs {
+		nv, ok := redactValue(e, &kvs[i])
 		if !ok {
 			continue
 		}
@@ -154,6 +154,15 @@ func redactAttrs(e *redact.Engine, kvs []attribute.KeyValue) ([]attribute.KeyVal
 // string slices element by element, int64 values that are card numbers (or
 // sit under a secret key) become a placeholder string. Other types pass.
 func RedactValue(e *redact.Engine, kv attribute.KeyValue) (attribute.KeyValue, bool) {
+	if nv, ok := redactValue(e, &kv); ok {
+		return nv, true
+	}
+	return kv, false
+}
+
+// redactValue is RedactValue on a pointer: spans carry attributes by the
+// dozen, and a KeyValue is 64 bytes to copy in and out.
+func redactValue(e *redact.Engine, kv *attribute.KeyValue) (attribute.KeyValue, bool) {
 	key := string(kv.Key)
 	switch kv.Value.Type() {
 	case attribute.STRING:
@@ -177,7 +186,7 @@ func RedactValue(e *redact.Engine, kv attribute.KeyValue) (attribute.KeyValue, b
 			return attribute.String(key, s), true
 		}
 	}
-	return kv, false
+	return attribute.KeyValue{}, false
 }
 
 // scrubString and scrubAttr redact, then repair invalid UTF-8: OTLP carries

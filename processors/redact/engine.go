@@ -27,6 +27,7 @@ type Engine struct {
 	hashKey     []byte
 	macs        sync.Pool // of hash.Hash (HMAC-SHA256 keyed with hashKey)
 	counts      []counter
+	keys        keyCache // key → decision, by identity (keycache.go)
 }
 
 type ruleSpec struct {
@@ -199,10 +200,14 @@ func (e *Engine) String(s string) (string, bool) {
 // rules of String. Empty values and values that already are a placeholder
 // are returned as they are. Allocation and counting are as for String.
 func (e *Engine) Attr(key, value string) (string, bool) {
-	if value == "" || e.allowed(key) {
+	if value == "" {
 		return value, false
 	}
-	if r, ok := e.keyRule(key); ok {
+	switch d := e.decide(key); {
+	case d == keyAllowed:
+		return value, false
+	case d >= keyRule:
+		r := ruleID(d - keyRule)
 		if e.isPlaceholder(value) {
 			return value, false
 		}
@@ -217,10 +222,11 @@ func (e *Engine) Attr(key, value string) (string, bool) {
 // returns ("", false) without allocating. In replace mode the placeholder
 // is a constant and nothing is allocated either.
 func (e *Engine) Int(key string, v int64) (string, bool) {
-	if e.allowed(key) {
+	switch d := e.decide(key); {
+	case d == keyAllowed:
 		return "", false
-	}
-	if r, ok := e.keyRule(key); ok {
+	case d >= keyRule:
+		r := ruleID(d - keyRule)
 		e.counts[r].n.Add(1)
 		if e.rules[r].mode == ModeHash {
 			return e.whole(r, strconv.FormatInt(v, 10)), true
