@@ -3,6 +3,8 @@ package redact
 import (
 	"strings"
 	"testing"
+
+	"github.com/otelsentry/otelsentry/internal/regexpscrub"
 )
 
 // cleanLines are realistic telemetry strings with nothing to redact: what
@@ -61,10 +63,10 @@ type impl struct {
 
 func impls() []impl {
 	e := Default()
-	re := newRegexpScrubber()
+	re := regexpscrub.New()
 	return []impl{
 		{"engine", func(k, v string) string { out, _ := e.Attr(k, v); return out }},
-		{"regexp", func(_, v string) string { return re.String(v) }},
+		{"regexp", func(k, v string) string { out, _ := re.Attr(k, v); return out }},
 	}
 }
 

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+func TestCountSpans(t *testing.T) {
+	spans := func(n int) []*tracepb.Span {
+		var out []*tracepb.Span
+		for range n {
+			out = append(out, &tracepb.Span{Name: "s", TraceId: make([]byte, 16), SpanId: make([]byte, 8)})
+		}
+		return out
+	}
+	req := &collectortrace.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{
+		{Resource: &resourcepb.Resource{}, ScopeSpans: []*tracepb.ScopeSpans{{Spans: spans(3)}, {Spans: spans(2)}}, SchemaUrl: "x"},
+		{ScopeSpans: []*tracepb.ScopeSpans{{Spans: spans(4)}}},
+	}}
+	b, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := countSpans(b); err != nil || n != 9 {
+		t.Errorf("countSpans = %d, %v; want 9", n, err)
+	}
+	if _, err := countSpans(b[:len(b)-3]); err == nil {
+		t.Error("a truncated request was accepted")
+	}
+}
+
+func TestParseProm(t *testing.T) {
+	text := `# HELP otelsentry_spans_started_total Spans started through the pipeline.
+# TYPE otelsentry_spans_started_total counter
+otelsentry_spans_started_total{otel_scope_name="x"} 26779
+otelsentry_spans_dropped_total{exporter="otlp",otel_scope_name="x",reason="queue_full"} 0
+otelsentry_spans_dropped_total{otel_scope_name="x",reason="tail_sampled_out"} 23733
+otelsentry_spans_dropped_total{reason="tail_overflow"} 5
+otelsentry_tail_held_spans 0
+go_goroutines 12
+`
+	m, err := parseProm(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{
+		"otelsentry_spans_started_total":                                      26779,
+		`otelsentry_spans_dropped_total{exporter="otlp",reason="queue_full"}`: 0,
+		`otelsentry_spans_dropped_total{reason="tail_sampled_out"}`:           23733,
+		`otelsentry_spans_dropped_total{reason="tail_overflow"}`:              5,
+		"otelsentry_tail_held_spans":                                          0,
+	}
+	if len(m) != len(want) {
+		t.Errorf("parsed %v", m)
+	}
+	for k, v := range want {
+		if got, ok := m[k]; !ok || got != v {
+			t.Errorf("%s = %v (present %v), want %v", k, got, ok, v)
+		}
+	}
+
+	line := `time=2026-12-01T23:53:04.763Z level=INFO msg="telemetry shutdown summary" spans_started=100 spans_exported=10 dropped_queue_full=1 dropped_export_failed=0 lost_at_shutdown=2 tail_dropped=80 redactions=3`
+	sum := map[string]float64{}
+	for _, kv := range kvRE.FindAllStringSubmatch(line, -1) {
+		var v float64
+		_ = json.Unmarshal([]byte(kv[2]), &v)
+		sum[kv[1]] = v
+	}
+	if _, ok := sum["time"]; ok {
+		t.Error("the timestamp was read as a counter")
+	}
+	a := account(sum, m, &Received{Spans: 9})
+	if a.Started != 100 || a.Uncounted != 7 || a.ExportMismatch != 1 || a.TailOther != 5 || a.Dropped != 1+2+5 {
+		t.Errorf("accounting = %+v", *a)
+	}
+}
+
+func TestSummaryJSON(t *testing.T) {
+	res := &Results{Config: Config{Pairs: 1}, Runs: []Run{
+		{Variant: "A", Pair: 1, Seq: 1, Fixed: Phase{Completed: 10}, Saturation: Phase{Completed: 10, AchievedRPS: 100}},
+		{Variant: "B", Pair: 1, Seq: 2, Fixed: Phase{Completed: 10, P50MS: 5}, Saturation: Phase{Completed: 10, AchievedRPS: 90}},
+	}}
+	res.summarize()
+	if res.Summary.ThroughputRatio != 0.9 || !res.Summary.Complete {
+		t.Errorf("summary = %+v", res.Summary)
+	}
+	// A's p50 is 0: the ratio is undefined, and must not break the JSON.
+	if _, err := json.Marshal(res); err != nil {
+		t.Fatal(err)
+	}
+	if median([]float64{math.NaN(), 1, 3}) != 2 {
+		t.Error("median does not skip NaN")
+	}
+}

@@ -1,0 +1,155 @@
+package bench
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/otelsentry/otelsentry/app"
+)
+
+// analyzeBody is the request of the per-request workload.
+const analyzeBody = `{"company":"Tesla","industry":"Automotive","frameworks":["porter","swot"]}`
+
+// latencyScale makes the reference service's simulated latencies (tens to
+// hundreds of milliseconds, times this) round to zero, so a request costs
+// CPU, not sleeps. 0 would mean 1.
+const latencyScale = 1e-9
+
+// withNoop is the service with a no-op TracerProvider: no spans at all.
+func withNoop(tb testing.TB, exp *discardExporter) *tracing {
+	tp := noop.NewTracerProvider()
+	return &tracing{provider: tp, tracer: tp.Tracer("bench"), exp: exp,
+		shutdown: func(context.Context) error { return nil }}
+}
+
+// requestVariants are the providers of BenchmarkRequest. The service
+// (app.Service.Handler) always wraps each matched route in
+// otelhttp.NewHandler with the configured TracerProvider, inside which run
+// its request-ID and user middleware (telemetry.WithRequestID/WithUser:
+// context attributes plus SetAttributes on the current span),
+// telemetry.Recover and the fault middleware (off: production); the handler
+// then starts its own agent and data-source spans. So:
+//
+//   - handler=bare: that handler with trace/noop's provider. otelhttp and
+//     every instrumentation call still run but create non-recording no-op
+//     spans (the global MeterProvider and propagator are the default no-ops):
+//     the no-telemetry baseline of an instrumented service.
+//   - handler=otelhttp+sdk: the bare SDK provider (AlwaysSample, the SDK's
+//     BatchSpanProcessor with default options, discarding exporter).
+//   - handler=otelhttp+pipeline: telemetry.Setup's provider at head rate 1.0,
+//     configured as in BenchmarkSpan (errors and Crons bridges on, discarding
+//     exporter and Sentry transport).
+var requestVariants = []variant{
+	{"handler=bare", withNoop},
+	{"handler=otelhttp+sdk", withSDK(sdktrace.AlwaysSample())},
+	{"handler=otelhttp+pipeline", withPipeline(1.0)},
+}
+
+// newService is the reference service on tp, in production (no fault
+// injection), its logs discarded, its latencies scaled to nothing. Its
+// background scheduler is not started.
+func newService(tb testing.TB, tp trace.TracerProvider) http.Handler {
+	tb.Helper()
+	svc, err := app.New(app.Config{
+		Environment:    "production",
+		Logger:         discardLogger,
+		TracerProvider: tp,
+		LatencyScale:   latencyScale,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = svc.Close(context.Background()) })
+	return svc.Handler()
+}
+
+// analyze serves one POST /api/analyze in process and returns its status.
+func analyze(h http.Handler) int {
+	req := httptest.NewRequest(http.MethodPost, "/api/analyze", strings.NewReader(analyzeBody))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code
+}
+
+// BenchmarkRequest measures one analysis request per op, served in process
+// (httptest request and recorder, no network) by the reference service: a
+// server span, three agents run concurrently and their data-source client
+// spans. See requestVariants for what each variant contains.
+//
+// Extra metric: spans/op, the spans that reached the exporter per request,
+// after the run's shutdown has flushed everything.
+func BenchmarkRequest(b *testing.B) {
+	for _, v := range requestVariants {
+		b.Run(v.name, func(b *testing.B) {
+			exp := &discardExporter{}
+			t := v.build(b, exp)
+			h := newService(b, t.provider)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if code := analyze(h); code != http.StatusOK {
+					b.Fatalf("POST /api/analyze: status %d, want 200", code)
+				}
+			}
+			b.StopTimer()
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			if err := t.shutdown(ctx); err != nil {
+				b.Fatalf("shutdown: %v", err)
+			}
+			b.ReportMetric(float64(exp.Spans())/float64(b.N), "spans/op")
+		})
+	}
+}
+
+// checkRequestVariants is TestWorkloadsReachTheirBackends for
+// BenchmarkRequest: each variant answers 200, and the traced ones export
+// every span of every request (a server span and its children).
+func checkRequestVariants(t *testing.T) {
+	const n = 20
+	for _, v := range requestVariants {
+		t.Run(v.name, func(t *testing.T) {
+			var mu sync.Mutex
+			names := map[string]int{}
+			exp := &discardExporter{inspect: func(s sdktrace.ReadOnlySpan) {
+				mu.Lock()
+				names[s.Name()]++
+				mu.Unlock()
+			}}
+			tt := v.build(t, exp)
+			h := newService(t, tt.provider)
+			for range n {
+				if code := analyze(h); code != http.StatusOK {
+					t.Fatalf("POST /api/analyze: status %d, want 200", code)
+				}
+			}
+			if err := tt.shutdown(context.Background()); err != nil {
+				t.Fatalf("shutdown: %v", err)
+			}
+			got := exp.Spans()
+			if v.name == "handler=bare" {
+				if got != 0 {
+					t.Fatalf("the no-op variant exported %d spans", got)
+				}
+				return
+			}
+			if names["POST /api/analyze"] != n || names["agent.execute"] != 3*n || got < 5*n {
+				t.Fatalf("exported %d spans for %d requests: %v", got, n, names)
+			}
+			if tt.pipeline != nil {
+				if st := tt.pipeline.Stats(); st.SpansStarted != got {
+					t.Fatalf("pipeline started %d spans, exported %d", st.SpansStarted, got)
+				}
+			}
+		})
+	}
+}
