@@ -191,6 +191,14 @@ func (c *config) resolve() error {
 		c.disabled = &d
 	}
 	if *c.disabled {
+		// No pipeline, but the service still asks which environment it
+		// runs in (production refuses fault injection): resolve it, and the
+		// release, the same way. A malformed OTEL_RESOURCE_ATTRIBUTES is
+		// not an error here — the SDK is off — it only cannot name the
+		// environment.
+		resAttrs, _ := parseResourceAttributes(c.getenv(envResourceAttrs))
+		c.resolveEnvironment(resAttrs)
+		c.resolveRelease()
 		return nil
 	}
 	if c.debug == nil {
@@ -221,12 +229,7 @@ func (c *config) resolve() error {
 	// Environment-derived resource attributes come first so that options
 	// (appended later) win when both set a key.
 	c.resAttrs = append(resAttrs, c.resAttrs...)
-	if c.release == "" {
-		c.release = c.getenv(envSentryRelease)
-	}
-	if c.release == "" {
-		c.release = detectRelease()
-	}
+	c.resolveRelease()
 	if c.dsn == "" {
 		c.dsn = strings.TrimSpace(c.getenv(envSentryDSN))
 	}
@@ -251,6 +254,15 @@ func (c *config) resolve() error {
 		return err
 	}
 	return c.crons.resolve(c)
+}
+
+func (c *config) resolveRelease() {
+	if c.release == "" {
+		c.release = c.getenv(envSentryRelease)
+	}
+	if c.release == "" {
+		c.release = detectRelease()
+	}
 }
 
 func (c *config) resolveEnvironment(resAttrs []attribute.KeyValue) {

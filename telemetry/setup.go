@@ -71,7 +71,7 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	}
 	if *c.disabled {
 		c.logger.Info("Telemetry disabled (" + envSDKDisabled + "=true): no-op pipeline")
-		return &Pipeline{provider: noop.NewTracerProvider()}, nil
+		return &Pipeline{provider: noop.NewTracerProvider(), environment: c.environment, release: c.release}, nil
 	}
 
 	res, err := c.buildResource()

@@ -251,6 +251,38 @@ func TestDisabledPipelineIsNoop(t *testing.T) {
 	}
 }
 
+// The kill switch turns telemetry off, not production: a disabled pipeline
+// still reports the environment and release the service runs with (the
+// reference service refuses fault injection in production by it), also
+// when the environment comes from OTEL_RESOURCE_ATTRIBUTES.
+func TestDisabledPipelineKeepsEnvironmentAndRelease(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"ENVIRONMENT": "production"}, "production"},
+		{map[string]string{"SENTRY_ENVIRONMENT": "staging", "ENVIRONMENT": "production"}, "staging"},
+		{map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "deployment.environment.name=production"}, "production"},
+		{map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "not a list"}, "development"},
+	} {
+		clearEnv(t)
+		t.Setenv("OTEL_SDK_DISABLED", "true")
+		t.Setenv("SENTRY_RELEASE", "v1.2.3")
+		for k, v := range c.env {
+			t.Setenv(k, v)
+		}
+		var log syncBuffer
+		p, err := Setup(context.Background(), WithGlobals(false), WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+		if err != nil {
+			t.Fatalf("%v: %v", c.env, err)
+		}
+		if p.Environment() != c.want || p.Release() != "v1.2.3" {
+			t.Errorf("%v: environment %q release %q, want %q and v1.2.3", c.env, p.Environment(), p.Release(), c.want)
+		}
+		_ = p.Shutdown(context.Background())
+	}
+}
+
 // TestShutdownHonoursDeadline: a backend that never answers cannot hold
 // Shutdown past the caller's deadline.
 func TestShutdownHonoursDeadline(t *testing.T) {
