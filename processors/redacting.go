@@ -135,9 +135,20 @@ func redactAttrs(e *redact.Engine, kvs []attribute.KeyValue) ([]attribute.KeyVal
 	var out []attribute.KeyValue
 	n := 0
 	for i := range kvs {
-		nv, ok := redactValue(e, &kvs[i])
-		if !ok {
-			continue
+		kv := &kvs[i]
+		var nv attribute.KeyValue
+		if kv.Value.Type() == attribute.STRING {
+			// Most attributes: no KeyValue built or copied unless changed.
+			s, ok := scrubAttr(e, string(kv.Key), kv.Value.AsString())
+			if !ok {
+				continue
+			}
+			nv = attribute.String(string(kv.Key), s)
+		} else {
+			var ok bool
+			if nv, ok = redactValue(e, kv); !ok {
+				continue
+			}
 		}
 		if out == nil {
 			// One spare slot for redaction.count on span attributes.
