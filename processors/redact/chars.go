@@ -1,7 +1,5 @@
 package redact
 
-import "math/bits"
-
 // Byte classes drive the scanner's main loop: one table lookup per byte
 // decides whether anything can start there. Most bytes of realistic
 // telemetry (spaces, lower-case words, punctuation) fall in clsSkip or
@@ -122,45 +120,12 @@ func lowerByte(c byte) byte {
 	return c
 }
 
-// skipWord returns the end of the [A-Za-z0-9] run starting at i. It tests
-// eight bytes at a time: identifiers, hex IDs and words of prose are most
-// of the bytes a span carries.
+// skipWord returns the end of the [A-Za-z0-9] run starting at i.
 func skipWord(s string, i int) int {
-	for i+8 <= len(s) {
-		if m := nonWordLanes(load64(s, i)); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-		i += 8
-	}
 	for i < len(s) && isWord[s[i]] {
 		i++
 	}
 	return i
-}
-
-// load64 reads s[i:i+8] as a little-endian word (one load once compiled).
-func load64(s string, i int) uint64 {
-	_ = s[i+7]
-	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-}
-
-const (
-	lanes01 = 0x0101010101010101
-	lanes80 = 0x8080808080808080
-)
-
-// inLanes sets 0x80 in every byte lane of v (each lane < 0x80) that lies
-// in [lo, hi]; no lane carries into the next.
-func inLanes(v uint64, lo, hi byte) uint64 {
-	return (v + (0x80-uint64(lo))*lanes01) &^ (v + (0x7f-uint64(hi))*lanes01) & lanes80
-}
-
-// nonWordLanes sets 0x80 in every byte lane of x that is not [A-Za-z0-9].
-func nonWordLanes(x uint64) uint64 {
-	v := x &^ lanes80 // low seven bits; lanes with the high bit are non-word below
-	word := inLanes(v, '0', '9') | inLanes(v|0x2020202020202020, 'a', 'z')
-	return ^(word &^ x) & lanes80
 }
 
 // glued reports whether a candidate ending at end runs on into a word

