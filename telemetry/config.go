@@ -261,7 +261,7 @@ func (c *config) resolveRelease() {
 		c.release = c.getenv(envSentryRelease)
 	}
 	if c.release == "" {
-		c.release = detectRelease()
+		c.release = processRelease()
 	}
 }
 

@@ -5,10 +5,16 @@ import (
 	"os/exec"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 )
 
 const unknownRelease = "unknown"
+
+// processRelease is detectRelease, once per process: the binary and its
+// checkout do not change under a running process, and the git fallback
+// costs a subprocess — too much for every Setup of a test suite.
+var processRelease = sync.OnceValue(detectRelease)
 
 // detectRelease finds the release when neither an option nor SENTRY_RELEASE
 // names one: the VCS revision stamped into the binary by `go build`, else the
