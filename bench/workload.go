@@ -11,11 +11,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/otelsentry/otelsentry/bench/internal/otlpwire"
+
 	"github.com/getsentry/sentry-go"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/otelsentry/otelsentry/telemetry"
 )
@@ -298,7 +299,7 @@ func (r *otlpReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 		raw = plain.Bytes()
 	}
-	count, err := countOTLPSpans(raw)
+	count, err := otlpwire.CountSpans(raw)
 	if err == nil && r.verify != nil {
 		err = r.verify(raw, count)
 	}
@@ -313,45 +314,4 @@ func (r *otlpReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	// An empty body is a valid, empty ExportTraceServiceResponse.
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	w.WriteHeader(http.StatusOK)
-}
-
-// countOTLPSpans counts the spans of an ExportTraceServiceRequest:
-// resource_spans (1) → scope_spans (2) → spans (2).
-func countOTLPSpans(b []byte) (int, error) {
-	total := 0
-	err := eachField(b, 1, func(rs []byte) error {
-		return eachField(rs, 2, func(ss []byte) error {
-			return eachField(ss, 2, func([]byte) error { total++; return nil })
-		})
-	})
-	return total, err
-}
-
-// eachField calls fn with every length-delimited field num of message b,
-// skipping the other fields.
-func eachField(b []byte, num protowire.Number, fn func([]byte) error) error {
-	for len(b) > 0 {
-		n, typ, l := protowire.ConsumeTag(b)
-		if l < 0 {
-			return protowire.ParseError(l)
-		}
-		b = b[l:]
-		if n == num && typ == protowire.BytesType {
-			v, l := protowire.ConsumeBytes(b)
-			if l < 0 {
-				return protowire.ParseError(l)
-			}
-			if err := fn(v); err != nil {
-				return err
-			}
-			b = b[l:]
-			continue
-		}
-		l = protowire.ConsumeFieldValue(n, typ, b)
-		if l < 0 {
-			return protowire.ParseError(l)
-		}
-		b = b[l:]
-	}
-	return nil
 }

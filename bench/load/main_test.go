@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/otelsentry/otelsentry/bench/internal/otlpwire"
+
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -28,10 +30,10 @@ func TestCountSpans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := countSpans(b); err != nil || n != 9 {
+	if n, err := otlpwire.CountSpans(b); err != nil || n != 9 {
 		t.Errorf("countSpans = %d, %v; want 9", n, err)
 	}
-	if _, err := countSpans(b[:len(b)-3]); err == nil {
+	if _, err := otlpwire.CountSpans(b[:len(b)-3]); err == nil {
 		t.Error("a truncated request was accepted")
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"google.golang.org/protobuf/encoding/protowire"
+	"github.com/otelsentry/otelsentry/bench/internal/otlpwire"
 )
 
 // receiver is a real OTLP/HTTP trace endpoint on 127.0.0.1 that only counts
@@ -83,7 +82,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
-	n, err := countSpans(body)
+	n, err := otlpwire.CountSpans(body)
 	if err != nil {
 		r.bad.Add(1)
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -92,47 +91,4 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.spans.Add(int64(n))
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	w.WriteHeader(http.StatusOK) // an empty body is an empty ExportTraceServiceResponse
-}
-
-// countSpans counts the spans of an ExportTraceServiceRequest:
-// resource_spans (1) → scope_spans (2) → spans (2).
-func countSpans(b []byte) (int, error) {
-	total := 0
-	err := eachBytesField(b, 1, func(rs []byte) error {
-		return eachBytesField(rs, 2, func(ss []byte) error {
-			return eachBytesField(ss, 2, func([]byte) error { total++; return nil })
-		})
-	})
-	return total, err
-}
-
-var errMalformed = errors.New("malformed OTLP protobuf")
-
-// eachBytesField calls f with the payload of every length-delimited field
-// numbered num in the message b, and skips every other field.
-func eachBytesField(b []byte, num protowire.Number, f func([]byte) error) error {
-	for len(b) > 0 {
-		n, typ, l := protowire.ConsumeTag(b)
-		if l < 0 {
-			return errMalformed
-		}
-		b = b[l:]
-		if n == num && typ == protowire.BytesType {
-			v, l := protowire.ConsumeBytes(b)
-			if l < 0 {
-				return errMalformed
-			}
-			if err := f(v); err != nil {
-				return err
-			}
-			b = b[l:]
-			continue
-		}
-		l = protowire.ConsumeFieldValue(n, typ, b)
-		if l < 0 {
-			return errMalformed
-		}
-		b = b[l:]
-	}
-	return nil
 }

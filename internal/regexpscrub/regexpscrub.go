@@ -16,19 +16,22 @@ package regexpscrub
 import (
 	"regexp"
 	"strings"
+
+	"github.com/otelsentry/otelsentry/internal/checksum"
+	"github.com/otelsentry/otelsentry/internal/placeholder"
 )
 
 // Placeholders, as in processors/redact (DESIGN.md, "Redaction defaults").
 const (
-	phRedacted   = "[REDACTED]"
-	phEmail      = "[EMAIL_REDACTED]"
-	phCard       = "[CREDIT_CARD_REDACTED]"
-	phAPIKey     = "[API_KEY_REDACTED]"
-	phPrivateKey = "[PRIVATE_KEY_REDACTED]"
-	phIP         = "[IP_REDACTED]"
-	phIBAN       = "[IBAN_REDACTED]"
-	phSSN        = "[SSN_REDACTED]"
-	phPhone      = "[PHONE_REDACTED]"
+	phRedacted   = placeholder.Redacted
+	phEmail      = placeholder.Email
+	phCard       = placeholder.Card
+	phAPIKey     = placeholder.APIKey
+	phPrivateKey = placeholder.PrivateKey
+	phIP         = placeholder.IP
+	phIBAN       = placeholder.IBAN
+	phSSN        = placeholder.SSN
+	phPhone      = placeholder.Phone
 )
 
 // SecretKeyPattern matches an attribute key whose value is secret whatever
@@ -257,48 +260,13 @@ func isCardNumber(m string) bool {
 	if n < 13 || d[0] < '2' || d[0] > '6' {
 		return false
 	}
-	return luhnValid(d[:n])
-}
-
-// luhnValid reports whether the ASCII digits d pass the Luhn (mod 10)
-// check.
-func luhnValid(d []byte) bool {
-	sum := 0
-	double := false
-	for i := len(d) - 1; i >= 0; i-- {
-		v := int(d[i] - '0')
-		if double {
-			v *= 2
-			if v > 9 {
-				v -= 9
-			}
-		}
-		sum += v
-		double = !double
-	}
-	return sum%10 == 0
+	return checksum.Luhn(d[:n])
 }
 
 // ibanValid applies ISO 13616's checks to a compact candidate: 15–34
-// upper-case letters and digits, and mod-97 equal to 1 after moving the
-// first four characters to the end and reading letters as 10–35.
+// upper-case letters and digits with a valid mod-97 check.
 func ibanValid(s string) bool {
-	if len(s) < 15 || len(s) > 34 {
-		return false
-	}
-	r := 0
-	for i := range len(s) {
-		c := s[(i+4)%len(s)]
-		switch {
-		case c >= '0' && c <= '9':
-			r = (r*10 + int(c-'0')) % 97
-		case c >= 'A' && c <= 'Z':
-			r = (r*100 + int(c-'A') + 10) % 97
-		default:
-			return false
-		}
-	}
-	return r == 1
+	return len(s) >= 15 && len(s) <= 34 && checksum.IBAN(s)
 }
 
 // ssnAssignable reports whether AAA-GG-SSSS lies outside the ranges the

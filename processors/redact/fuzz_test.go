@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/otelsentry/otelsentry/internal/checksum"
 )
 
 // FuzzRedact checks the properties every caller relies on, for any input:
@@ -136,7 +138,7 @@ func genCard(r *rand.Rand) string {
 	d = append(d, '0')
 	for c := byte('0'); c <= '9'; c++ {
 		d[len(d)-1] = c
-		if luhnValid(d) {
+		if checksum.Luhn(d) {
 			break
 		}
 	}

@@ -1,24 +1,6 @@
 package redact
 
-// luhnValid reports whether the ASCII digits d pass the Luhn (mod 10)
-// check. Alone it accepts about one random digit string in ten, so it is
-// only ever applied after the issuer and length checks in isCardNumber.
-func luhnValid(d []byte) bool {
-	sum := 0
-	double := false
-	for i := len(d) - 1; i >= 0; i-- {
-		v := int(d[i] - '0')
-		if double {
-			v *= 2
-			if v > 9 {
-				v -= 9
-			}
-		}
-		sum += v
-		double = !double
-	}
-	return sum%10 == 0
-}
+import "github.com/otelsentry/otelsentry/internal/checksum"
 
 // isCardNumber reports whether the ASCII digits d have the length and
 // issuer prefix of a payment card network and pass the Luhn check.
@@ -66,5 +48,5 @@ func isCardNumber(d []byte) bool {
 	case '6':
 		ok = true
 	}
-	return ok && luhnValid(d)
+	return ok && checksum.Luhn(d)
 }

@@ -1,6 +1,10 @@
 package redact
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/otelsentry/otelsentry/internal/placeholder"
+)
 
 // ruleID indexes Engine.rules: the built-in rules first, in this order, then
 // the custom rules of the Config. It is a byte so that a match stays small
@@ -34,15 +38,15 @@ const maxCustomRules = 255 - int(numBuiltin)
 // Placeholders are part of the contract with every consumer of redacted
 // telemetry (DESIGN.md, "Redaction defaults"); change them only with it.
 const (
-	phRedacted   = "[REDACTED]"
-	phEmail      = "[EMAIL_REDACTED]"
-	phCard       = "[CREDIT_CARD_REDACTED]"
-	phAPIKey     = "[API_KEY_REDACTED]"
-	phPrivateKey = "[PRIVATE_KEY_REDACTED]"
-	phIP         = "[IP_REDACTED]"
-	phIBAN       = "[IBAN_REDACTED]"
-	phSSN        = "[SSN_REDACTED]"
-	phPhone      = "[PHONE_REDACTED]"
+	phRedacted   = placeholder.Redacted
+	phEmail      = placeholder.Email
+	phCard       = placeholder.Card
+	phAPIKey     = placeholder.APIKey
+	phPrivateKey = placeholder.PrivateKey
+	phIP         = placeholder.IP
+	phIBAN       = placeholder.IBAN
+	phSSN        = placeholder.SSN
+	phPhone      = placeholder.Phone
 )
 
 var builtin = [numBuiltin]struct{ name, placeholder string }{

@@ -1,5 +1,7 @@
 package redact
 
+import "github.com/otelsentry/otelsentry/internal/checksum"
+
 // ibanLengths is the IBAN length of each country in the SWIFT IBAN
 // registry, indexed by its two-letter code. The exact length plus the
 // mod-97 check leaves about one random candidate in ten thousand.
@@ -55,31 +57,11 @@ func (sc *scanner) iban(i int) int {
 		}
 		break
 	}
-	if k != want || (j < len(s) && isWord[s[j]]) || !ibanValid(buf[:k]) {
+	if k != want || (j < len(s) && isWord[s[j]]) || !checksum.IBAN(buf[:k]) {
 		return 0
 	}
 	if sc.emit(i, j, ruleIBAN) {
 		return j
 	}
 	return 0
-}
-
-// ibanValid applies ISO 13616's mod-97 check: move the first four
-// characters to the end, read letters as 10–35, and the number mod 97 is 1.
-func ibanValid(b []byte) bool {
-	r := 0
-	add := func(c byte) {
-		if isDigit(c) {
-			r = (r*10 + int(c-'0')) % 97
-		} else {
-			r = (r*100 + int(c-'A') + 10) % 97
-		}
-	}
-	for _, c := range b[4:] {
-		add(c)
-	}
-	for _, c := range b[:4] {
-		add(c)
-	}
-	return r == 1
 }

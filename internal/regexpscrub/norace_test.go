@@ -1,0 +1,5 @@
+//go:build !race
+
+package regexpscrub
+
+const raceEnabled = false
