@@ -21,19 +21,6 @@ import (
 	"github.com/otelsentry/otelsentry/internal/placeholder"
 )
 
-// Placeholders, as in processors/redact (DESIGN.md, "Redaction defaults").
-const (
-	phRedacted   = placeholder.Redacted
-	phEmail      = placeholder.Email
-	phCard       = placeholder.Card
-	phAPIKey     = placeholder.APIKey
-	phPrivateKey = placeholder.PrivateKey
-	phIP         = placeholder.IP
-	phIBAN       = placeholder.IBAN
-	phSSN        = placeholder.SSN
-	phPhone      = placeholder.Phone
-)
-
 // SecretKeyPattern matches an attribute key whose value is secret whatever
 // it looks like: its last segment is, or ends in, one of the engine's
 // secret key names at a '.', '_' or '-' boundary ("db.password",
@@ -111,18 +98,18 @@ func New() *Scrubber {
 	cookieVal := regexp.MustCompile(`([!#$%&'*+.^_\x60|~0-9A-Za-z-]+=)([^;\s",]+)`)
 	// How each rule replaces a match, by position in rules.
 	how := []compiled{
-		{repl: phPrivateKey},
-		{repl: phAPIKey},
-		{repl: phAPIKey},
-		{repl: phAPIKey},
-		{fn: func(m string) string { return m[:len(m)-40] + phAPIKey }},
+		{repl: placeholder.PrivateKey},
+		{repl: placeholder.APIKey},
+		{repl: placeholder.APIKey},
+		{repl: placeholder.APIKey},
+		{fn: func(m string) string { return m[:len(m)-40] + placeholder.APIKey }},
 		{fn: func(m string) string {
 			// Not a challenge (Bearer realm="…") nor a short word.
 			p := bearer.FindStringSubmatch(m)
 			if p == nil || p[3] == `"` || len(p[2]) < 8 {
 				return m
 			}
-			return p[1] + phRedacted + p[3]
+			return p[1] + placeholder.Redacted + p[3]
 		}},
 		{fn: func(m string) string {
 			return cookieVal.ReplaceAllStringFunc(m, func(kv string) string {
@@ -130,25 +117,25 @@ func New() *Scrubber {
 				if isCookieAttr(name) {
 					return kv
 				}
-				return name + "=" + phRedacted
+				return name + "=" + placeholder.Redacted
 			})
 		}},
-		{repl: "${1}" + phRedacted + "${3}"},
-		{repl: "${1}" + phRedacted + "${3}"},
-		{repl: "${1}" + phRedacted},
-		{repl: "${1}" + phRedacted},
-		{repl: "${1}" + phRedacted + "${3}"},
-		{repl: "AUTH " + phRedacted},
-		{repl: phEmail},
+		{repl: "${1}" + placeholder.Redacted + "${3}"},
+		{repl: "${1}" + placeholder.Redacted + "${3}"},
+		{repl: "${1}" + placeholder.Redacted},
+		{repl: "${1}" + placeholder.Redacted},
+		{repl: "${1}" + placeholder.Redacted + "${3}"},
+		{repl: "AUTH " + placeholder.Redacted},
+		{repl: placeholder.Email},
 		{fn: func(m string) string {
 			if isCardNumber(m) {
-				return phCard
+				return placeholder.Card
 			}
 			return m
 		}},
 		{fn: func(m string) string {
 			if ibanValid(strings.ReplaceAll(m, " ", "")) {
-				return phIBAN
+				return placeholder.IBAN
 			}
 			return m
 		}},
@@ -156,11 +143,11 @@ func New() *Scrubber {
 			if !ssnAssignable(m) {
 				return m
 			}
-			return phSSN
+			return placeholder.SSN
 		}},
-		{repl: phIP},
-		{repl: phIP},
-		{repl: phPhone},
+		{repl: placeholder.IP},
+		{repl: placeholder.IP},
+		{repl: placeholder.Phone},
 	}
 	if len(how) != len(rules) {
 		panic("regexpscrub: rules and replacements out of step")
@@ -212,10 +199,10 @@ func (sc *Scrubber) Attr(key, value string) (string, bool) {
 	}
 	seg := key[strings.LastIndexByte(key, '.')+1:]
 	if sc.secretKey.MatchString(seg) {
-		return whole(value, phRedacted)
+		return whole(value, placeholder.Redacted)
 	}
 	if sc.emailKey.MatchString(seg) {
-		return whole(value, phEmail)
+		return whole(value, placeholder.Email)
 	}
 	return sc.String(value)
 }
