@@ -89,7 +89,7 @@ func TestSummaryJSON(t *testing.T) {
 		{Variant: "A", Pair: 1, Seq: 1, Fixed: Phase{Completed: 10}, Saturation: Phase{Completed: 10, AchievedRPS: 100}},
 		{Variant: "B", Pair: 1, Seq: 2, Fixed: Phase{Completed: 10, P50MS: 5}, Saturation: Phase{Completed: 10, AchievedRPS: 90}},
 	}}
-	res.summarize()
+	summarize(res)
 	if res.Summary.ThroughputRatio != 0.9 || !res.Summary.Complete {
 		t.Errorf("summary = %+v", res.Summary)
 	}

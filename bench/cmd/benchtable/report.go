@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/otelsentry/otelsentry/bench/internal/loadresult"
 )
 
 // Benchmark names the targets refer to.
@@ -31,63 +33,10 @@ func redactName(engine, span string) string {
 	return nameRedactPrefix + engine + "/span=" + span
 }
 
-// LoadSummary is the part of bench/load's JSON the report reads.
-type LoadSummary struct {
-	Config struct {
-		Pairs          int     `json:"pairs"`
-		Order          string  `json:"order"`
-		Quick          bool    `json:"quick"`
-		FixedRPS       float64 `json:"fixed_rps"`
-		FixedDurationS float64 `json:"fixed_duration_s"`
-		SatRPS         float64 `json:"sat_offered_rps"`
-		SatDurationS   float64 `json:"sat_duration_s"`
-		SatConcurrency int     `json:"sat_concurrency"`
-		Exporter       string  `json:"exporter"`
-		NumCPU         int     `json:"num_cpu"`
-	} `json:"config"`
-	Summary struct {
-		Pairs            int     `json:"pairs"`
-		Complete         bool    `json:"complete"`
-		ThroughputRatio  float64 `json:"throughput_ratio"`
-		P50Ratio         float64 `json:"p50_ratio"`
-		P99Ratio         float64 `json:"p99_ratio"`
-		SatP50Ratio      float64 `json:"sat_p50_ratio"`
-		SatP99Ratio      float64 `json:"sat_p99_ratio"`
-		CPUPer1kRatio    float64 `json:"cpu_per_1k_ratio_fixed"`
-		SatCPUPer1kRatio float64 `json:"cpu_per_1k_ratio_sat"`
-		SatRPS           ab      `json:"sat_rps"`
-		P50MS            ab      `json:"p50_ms"`
-		P99MS            ab      `json:"p99_ms"`
-		SatP50MS         ab      `json:"sat_p50_ms"`
-		SatP99MS         ab      `json:"sat_p99_ms"`
-		CPUPer1k         ab      `json:"cpu_s_per_1k_fixed"`
-		SatCPUPer1k      ab      `json:"cpu_s_per_1k_sat"`
-		SatCoresBusy     ab      `json:"sat_service_cores_busy"`
-		LoadgenPer1k     ab      `json:"sat_loadgen_cpu_s_per_1k"`
-		PeakRSSMB        ab      `json:"peak_rss_mb"`
-		ErrorRate        ab      `json:"error_rate"`
-		Spans            struct {
-			Started        int64 `json:"started"`
-			Exported       int64 `json:"exported"`
-			QueueFull      int64 `json:"dropped_queue_full"`
-			ExportFailed   int64 `json:"dropped_export_failed"`
-			LostAtShutdown int64 `json:"lost_at_shutdown"`
-			TailDropped    int64 `json:"tail_dropped"`
-			TailOther      int64 `json:"tail_dropped_not_sampled_out_at_scrape"`
-			Uncounted      int64 `json:"uncounted"`
-			ExportMismatch int64 `json:"export_mismatch"`
-			Dropped        int64 `json:"dropped"`
-		} `json:"spans"`
-		ErrorEvents int64 `json:"error_events_captured"`
-		Envelopes   int64 `json:"sentry_envelopes_received"`
-	} `json:"summary"`
-	Errors []string `json:"errors"`
-}
+// LoadSummary is bench/load's JSON.
+type LoadSummary = loadresult.Results
 
-type ab struct {
-	A float64 `json:"A"`
-	B float64 `json:"B"`
-}
+type ab = loadresult.AB
 
 // Machine describes where the numbers were taken.
 type Machine struct {
