@@ -222,7 +222,7 @@ func putAttrs(m pcommon.Map, kvs []attribute.KeyValue) {
 		case attribute.FLOAT64:
 			m.PutDouble(k, kv.Value.AsFloat64())
 		default:
-			m.PutStr(k, kv.Value.Emit())
+			m.PutStr(k, kv.Value.String())
 		}
 	}
 }
@@ -417,24 +417,8 @@ func TestCorpusDetection(t *testing.T) {
 		outputs func(piicorpus.Line) []string
 	}
 	engines := []scorer{
-		{"otelsentry", func(l piicorpus.Line) []string {
-			if l.Key != "" {
-				out, _ := e.Attr(l.Key, l.Text)
-				return []string{out}
-			}
-			a, _ := e.String(l.Text)
-			b, _ := e.Attr("exception.message", l.Text)
-			return []string{a, b}
-		}},
-		{"regexp", func(l piicorpus.Line) []string {
-			if l.Key != "" {
-				out, _ := sc.Attr(l.Key, l.Text)
-				return []string{out}
-			}
-			a, _ := sc.String(l.Text)
-			b, _ := sc.Attr("exception.message", l.Text)
-			return []string{a, b}
-		}},
+		{"otelsentry", func(l piicorpus.Line) []string { return piicorpus.Outputs(e, l) }},
+		{"regexp", func(l piicorpus.Line) []string { return piicorpus.Outputs(sc, l) }},
 		{"collector", func(l piicorpus.Line) []string {
 			key := l.Key
 			if key == "" {

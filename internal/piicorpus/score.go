@@ -14,6 +14,26 @@ type Report struct {
 	Failures        []string // one line per leak or altered negative
 }
 
+// Redactor is the two entry points of an in-process redactor, as
+// processors/redact.Engine and internal/regexpscrub.Scrubber have them.
+type Redactor interface {
+	String(text string) (string, bool)
+	Attr(key, value string) (string, bool)
+}
+
+// Outputs applies r to l the way the span processor places corpus text:
+// under the line's key when it has one, else both as free text (a span
+// name, a status) and as the value of a neutral attribute.
+func Outputs(r Redactor, l Line) []string {
+	if l.Key != "" {
+		out, _ := r.Attr(l.Key, l.Text)
+		return []string{out}
+	}
+	a, _ := r.String(l.Text)
+	b, _ := r.Attr("exception.message", l.Text)
+	return []string{a, b}
+}
+
 // Score runs outputs over every line — all the strings a redactor made of
 // it (a line may be placed in several span fields) — and scores them: a
 // positive passes when no output holds any of its secrets, a negative when

@@ -15,18 +15,10 @@ func loadCorpus(t *testing.T) []corpusLine {
 	return lines
 }
 
-// redactions returns every output the engine makes of a corpus line, the
-// way the span processor will apply it: under its key when it has one,
-// else as free text (span name, status) and under a neutral key.
-func redactions(e *Engine, l corpusLine) []string {
-	if l.Key != "" {
-		out, _ := e.Attr(l.Key, l.Text)
-		return []string{out}
-	}
-	a, _ := e.String(l.Text)
-	b, _ := e.Attr("exception.message", l.Text)
-	return []string{a, b}
-}
+// redactions returns every output the engine makes of a corpus line
+// (piicorpus.Outputs: under its key, else as free text and under a
+// neutral key).
+func redactions(e *Engine, l corpusLine) []string { return piicorpus.Outputs(e, l) }
 
 func TestCorpus(t *testing.T) {
 	lines := loadCorpus(t)

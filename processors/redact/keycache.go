@@ -86,9 +86,6 @@ func (c *keyCache) put(key string, d keyDecision) {
 
 // decide returns what the key means, from the cache when it can.
 func (e *Engine) decide(key string) keyDecision {
-	if key == "" {
-		return e.decideBytes(key)
-	}
 	if d, ok := e.keys.get(key); ok {
 		return d
 	}
