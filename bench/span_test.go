@@ -215,7 +215,7 @@ func TestWorkloadsReachTheirBackends(t *testing.T) {
 				mu.Lock()
 				defer mu.Unlock()
 				for _, kv := range s.Attributes() {
-					values = append(values, kv.Value.Emit())
+					values = append(values, kv.Value.String())
 				}
 			}}
 			tt := v.build(t, exp)
