@@ -94,7 +94,7 @@ func BenchmarkExport(b *testing.B) {
 			recv := startReceiver(b, v.compression)
 			p := newExportPipeline(b, min(max(b.N, minExportQueue), maxExportQueue))
 			tracer := p.TracerProvider().Tracer("bench")
-			attrs := cleanAttrs()
+			sets := AttrSets(false)
 			ctx := context.Background()
 			flushCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 			defer cancel()
@@ -103,7 +103,7 @@ func BenchmarkExport(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
-				startServerSpan(ctx, tracer, attrs).End()
+				startServerSpan(ctx, tracer, sets[i%Variety]).End()
 			}
 			if err := p.ForceFlush(flushCtx); err != nil {
 				b.Fatalf("flush: %v", err)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -82,6 +83,30 @@ func piiAttrs() []attribute.KeyValue {
 	a[3] = attribute.String("note", "paid with "+piiCard)
 	a[6] = attribute.String("customer", piiEmail)
 	return a
+}
+
+// Variety is how many distinct attribute sets the per-span workloads cycle
+// through. In a service, url.path (here with a UUID) and request_id differ
+// from request to request while the method, route, host, user agent and
+// company repeat; so it is here: each set has its own url.path and
+// request_id strings, and shares the others. Sets are built before any
+// timer starts, and picking one is an index, so every variant pays the same.
+const Variety = 4096
+
+// AttrSets returns Variety attribute sets of the per-span workload (see
+// Attrs), each with a url.path and a request_id of its own.
+func AttrSets(pii bool) [][]attribute.KeyValue {
+	rng := rand.New(rand.NewPCG(1, 2))
+	sets := make([][]attribute.KeyValue, Variety)
+	for i := range sets {
+		a := Attrs(pii)
+		x, y := rng.Uint64(), rng.Uint64()
+		a[2] = attribute.String("url.path", fmt.Sprintf("/api/monitors/%08x-%04x-4%03x-%04x-%012x",
+			uint32(x), uint16(x>>32), uint16(x>>48)&0xfff, uint16(y)&0x3fff|0x8000, y>>16&0xffffffffffff))
+		a[5] = attribute.String("request_id", fmt.Sprintf("%016x%016x", rng.Uint64(), rng.Uint64()))
+		sets[i] = a
+	}
+	return sets
 }
 
 // discardLogger keeps the pipelines' start-up and shutdown lines out of the
@@ -201,12 +226,16 @@ func newSentryHub(tr sentry.Transport) (*sentry.Hub, error) {
 	return sentry.NewHub(client, sentry.NewScope()), nil
 }
 
-// sentryData are cleanAttrs as sentry-go span data, boxed once.
-func sentryData() []sentryDatum {
-	attrs := cleanAttrs()
-	out := make([]sentryDatum, len(attrs))
-	for i, kv := range attrs {
-		out[i] = sentryDatum{string(kv.Key), kv.Value.AsInterface()}
+// sentryData are the clean attribute sets (AttrSets) as sentry-go span
+// data, boxed once.
+func sentryData() [][]sentryDatum {
+	sets := AttrSets(false)
+	out := make([][]sentryDatum, len(sets))
+	for i, attrs := range sets {
+		out[i] = make([]sentryDatum, len(attrs))
+		for j, kv := range attrs {
+			out[i][j] = sentryDatum{string(kv.Key), kv.Value.AsInterface()}
+		}
 	}
 	return out
 }

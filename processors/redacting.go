@@ -2,9 +2,7 @@ package processors
 
 import (
 	"context"
-	"strings"
 	"sync/atomic"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -65,7 +63,7 @@ func RedactSpan(e *redact.Engine, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan
 		return v
 	}
 
-	if name, ok := scrubString(e, s.Name()); ok {
+	if name, ok := e.String(s.Name()); ok {
 		view().WithName(name)
 		n++
 	}
@@ -76,7 +74,7 @@ func RedactSpan(e *redact.Engine, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan
 	if evs := s.Events(); len(evs) > 0 {
 		var out []sdktrace.Event
 		for i := range evs {
-			name, nameChanged := scrubString(e, evs[i].Name)
+			name, nameChanged := e.String(evs[i].Name)
 			a, k := redactAttrs(e, evs[i].Attributes)
 			if !nameChanged && k == 0 {
 				continue
@@ -113,7 +111,7 @@ func RedactSpan(e *redact.Engine, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan
 		}
 	}
 	if st := s.Status(); st.Description != "" {
-		if d, ok := scrubString(e, st.Description); ok {
+		if d, ok := e.String(st.Description); ok {
 			st.Description = d
 			view().WithStatus(st)
 			n++
@@ -139,7 +137,7 @@ func redactAttrs(e *redact.Engine, kvs []attribute.KeyValue) ([]attribute.KeyVal
 		var nv attribute.KeyValue
 		if kv.Value.Type() == attribute.STRING {
 			// Most attributes: no KeyValue built or copied unless changed.
-			s, ok := scrubAttr(e, string(kv.Key), kv.Value.AsString())
+			s, ok := e.Attr(string(kv.Key), kv.Value.AsString())
 			if !ok {
 				continue
 			}
@@ -177,14 +175,14 @@ func redactValue(e *redact.Engine, kv *attribute.KeyValue) (attribute.KeyValue, 
 	key := string(kv.Key)
 	switch kv.Value.Type() {
 	case attribute.STRING:
-		if s, ok := scrubAttr(e, key, kv.Value.AsString()); ok {
+		if s, ok := e.Attr(key, kv.Value.AsString()); ok {
 			return attribute.String(key, s), true
 		}
 	case attribute.STRINGSLICE:
 		ss := kv.Value.AsStringSlice()
 		changed := false
 		for i, s := range ss {
-			if r, ok := scrubAttr(e, key, s); ok {
+			if r, ok := e.Attr(key, s); ok {
 				ss[i] = r // AsStringSlice returns a copy
 				changed = true
 			}
@@ -198,23 +196,4 @@ func redactValue(e *redact.Engine, kv *attribute.KeyValue) (attribute.KeyValue, 
 		}
 	}
 	return attribute.KeyValue{}, false
-}
-
-// scrubString and scrubAttr redact, then repair invalid UTF-8: OTLP carries
-// strings as protobuf strings, and one invalid byte sequence makes the
-// exporter reject the whole batch. Invalid sequences become U+FFFD.
-func scrubString(e *redact.Engine, s string) (string, bool) {
-	r, changed := e.String(s)
-	if !utf8.ValidString(r) {
-		return strings.ToValidUTF8(r, "\uFFFD"), true
-	}
-	return r, changed
-}
-
-func scrubAttr(e *redact.Engine, key, v string) (string, bool) {
-	r, changed := e.Attr(key, v)
-	if !utf8.ValidString(r) {
-		return strings.ToValidUTF8(r, "\uFFFD"), true
-	}
-	return r, changed
 }

@@ -31,16 +31,19 @@ import (
 // the head decision is RecordOnly, for the [Keeper]. With tail keep off it is
 // dropped.
 //
-// A sampled span gets the attributes sampling.reason=head and
-// sentry.sample_rate (pre-built per rate, so the decision does not allocate),
-// and the trace's head rate is recorded in the tracestate under
-// [TraceStateKey] so that its children and downstream services know it.
+// The trace's head rate is recorded in the tracestate under [TraceStateKey]
+// so that its children and downstream services know it, and a sampled span
+// gets the attributes sampling.reason=head and sentry.sample_rate — from
+// ShouldSample (pre-built per rate, so the decision does not allocate), or,
+// with [WithSpanAttributes](false), from [Sampler.HeadAttributes] when the
+// span is exported.
 //
 // A Sampler is immutable and safe for concurrent use.
 type Sampler struct {
 	def         *rateState
 	rules       []compiledRule
 	parentBased bool
+	spanAttrs   bool                      // ShouldSample returns the head attributes
 	unsampled   sdktrace.SamplingDecision // RecordOnly with tail keep, else Drop
 	desc        string
 
@@ -81,6 +84,7 @@ type samplerOptions struct {
 	rules       []Rule
 	parentBased bool
 	tailKeep    bool
+	spanAttrs   bool
 }
 
 // WithRules sets the rules, evaluated in order, first match wins. A later
@@ -98,17 +102,27 @@ func WithParentBased(on bool) Option { return func(o *samplerOptions) { o.parent
 // dropped, as with sdktrace.TraceIDRatioBased.
 func WithTailKeep(on bool) Option { return func(o *samplerOptions) { o.tailKeep = on } }
 
+// WithSpanAttributes sets whether ShouldSample gives a sampled span the
+// attributes sampling.reason=head and sentry.sample_rate (default true).
+//
+// Turn it off when they are added at export instead, from
+// [Sampler.HeadAttributes], as telemetry.Setup does: attributes returned
+// by a sampler are stored, normalised and de-duplicated by the SDK on every
+// sampled span, which costs far more than appending them to a batch being
+// exported. The tracestate entry is recorded either way.
+func WithSpanAttributes(on bool) Option { return func(o *samplerOptions) { o.spanAttrs = on } }
+
 // NewSampler returns a Sampler with the default rate in [0, 1]. It returns an
 // error for a rate outside [0, 1] or an invalid rule, naming the rule.
 func NewSampler(rate float64, opts ...Option) (*Sampler, error) {
-	o := samplerOptions{parentBased: true, tailKeep: true}
+	o := samplerOptions{parentBased: true, tailKeep: true, spanAttrs: true}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if rate < 0 || rate > 1 || rate != rate {
 		return nil, fmt.Errorf("sampling: creating the sampler: rate %g must be between 0 and 1", rate)
 	}
-	s := &Sampler{def: newRateState(rate), parentBased: o.parentBased, unsampled: sdktrace.Drop}
+	s := &Sampler{def: newRateState(rate), parentBased: o.parentBased, spanAttrs: o.spanAttrs, unsampled: sdktrace.Drop}
 	if o.tailKeep {
 		s.unsampled = sdktrace.RecordOnly
 	}
@@ -140,7 +154,11 @@ func (s *Sampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingR
 	case !psc.IsRemote():
 		ts := psc.TraceState()
 		if psc.IsSampled() {
-			return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Attributes: s.stateOf(ts.Get(TraceStateKey)).attrs, Tracestate: ts}
+			res := sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Tracestate: ts}
+			if s.spanAttrs {
+				res.Attributes = s.stateOf(ts.Get(TraceStateKey)).attrs
+			}
+			return res
 		}
 		return sdktrace.SamplingResult{Decision: s.unsampled, Tracestate: ts}
 	}
@@ -159,14 +177,14 @@ func (s *Sampler) remote(p *sdktrace.SamplingParameters, psc trace.SpanContext) 
 		// service that says nothing) the rate we would have used.
 		if v := ts.Get(TraceStateKey); v != "" {
 			if _, ok := parseRateValue(v); ok {
-				return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Attributes: s.stateOf(v).attrs, Tracestate: ts}
+				return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Attributes: s.headAttrs(s.stateOf(v)), Tracestate: ts}
 			}
 		}
 		st := s.match(p)
 		if rs != nil && rs.hasRate {
 			st = s.stateForRate(rs.rate)
 		}
-		return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Attributes: st.attrs, Tracestate: withRate(ts, st)}
+		return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Attributes: s.headAttrs(st), Tracestate: withRate(ts, st)}
 	}
 	st := s.match(p)
 	sampled := traceBits(p.TraceID) < st.bound
@@ -178,9 +196,35 @@ func (s *Sampler) remote(p *sdktrace.SamplingParameters, psc trace.SpanContext) 
 
 func (s *Sampler) result(st *rateState, sampled bool, ts trace.TraceState) sdktrace.SamplingResult {
 	if sampled {
-		return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Attributes: st.attrs, Tracestate: ts}
+		return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Attributes: s.headAttrs(st), Tracestate: ts}
 	}
 	return sdktrace.SamplingResult{Decision: s.unsampled, Tracestate: ts}
+}
+
+// headAttrs is what ShouldSample returns as a sampled span's attributes.
+func (s *Sampler) headAttrs(st *rateState) []attribute.KeyValue {
+	if !s.spanAttrs {
+		return nil
+	}
+	return st.attrs
+}
+
+// HeadAttributes returns the attributes a span that the head decision
+// sampled is exported with — sampling.reason=head and sentry.sample_rate —
+// given its SpanContext, or nil when sc is not sampled. The rate is read from
+// the tracestate entry the Sampler recorded for the trace (a tracestate
+// without one, which happens only when an upstream filled all 32 entries,
+// gives the default rate). The slice is shared: callers must not modify it.
+// It does not allocate for the default rate, a rule's rate or one of the
+// first upstream rates seen.
+//
+// It is for a Sampler built with [WithSpanAttributes](false); spans that
+// were tail-kept carry [KeptAttributes] instead.
+func (s *Sampler) HeadAttributes(sc trace.SpanContext) []attribute.KeyValue {
+	if !sc.IsSampled() {
+		return nil
+	}
+	return s.stateOf(sc.TraceState().Get(TraceStateKey)).attrs
 }
 
 // withRate records st's rate in ts, replacing an upstream one.

@@ -130,7 +130,8 @@ func (s *samplingConfig) resolve(c *config) error {
 	s.rules = rules
 
 	s.built, err = sampling.NewSampler(*s.rate,
-		sampling.WithRules(rules...), sampling.WithParentBased(*s.parentBased), sampling.WithTailKeep(*s.tailKeep))
+		sampling.WithRules(rules...), sampling.WithParentBased(*s.parentBased), sampling.WithTailKeep(*s.tailKeep),
+		sampling.WithSpanAttributes(false)) // added at export: see Setup
 	if err != nil {
 		return fmt.Errorf("telemetry: configuring sampling: %w", err)
 	}

@@ -100,6 +100,20 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 			client.Close() // stops the transport's worker
 		}
 	}
+	limits := spanLimits()
+	var static []attribute.KeyValue
+	if contains(c.exporters, ExporterSentry) {
+		// Sentry's OTLP endpoint reads these from span attributes only.
+		static = c.redaction.redactResource([]attribute.KeyValue{
+			attribute.String("sentry.environment", c.environment),
+			attribute.String("sentry.release", c.release)})
+	}
+	// Added to spans as they are exported, not while they are live: see
+	// processors.AnnotateExports.
+	annotate := func(exp sdktrace.SpanExporter) sdktrace.SpanExporter {
+		return processors.AnnotateExports(exp, processors.Annotations{
+			Static: static, Head: c.sampling.built.HeadAttributes, Limit: limits.AttributeCountLimit})
+	}
 	for _, name := range c.exporters {
 		exp, err := c.newExporter(ctx, name)
 		if err != nil {
@@ -107,36 +121,29 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 			return nil, err
 		}
 		if exp != nil {
-			batchers = append(batchers, c.newBatcher(exp))
+			batchers = append(batchers, c.newBatcher(annotate(exp)))
 			batcherNames = append(batcherNames, name)
 		}
 	}
 	for i, exp := range c.extraExp {
-		batchers = append(batchers, c.newBatcher(exp))
+		batchers = append(batchers, c.newBatcher(annotate(exp)))
 		batcherNames = append(batcherNames, fmt.Sprintf("custom%d", i+1))
 	}
 
-	var static []attribute.KeyValue
-	if contains(c.exporters, ExporterSentry) {
-		// Sentry's OTLP endpoint reads these from span attributes only.
-		static = append(static,
-			attribute.String("sentry.environment", c.environment),
-			attribute.String("sentry.release", c.release))
-	}
 	ends := make([]sdktrace.SpanProcessor, len(batchers))
 	for i, b := range batchers {
 		ends[i] = b
 	}
 	started := new(atomic.Uint64)
 	chain := processors.NewChain(processors.Fanout(ends...),
-		processors.EnrichCounting(started, static...),
+		processors.EnrichCounting(started),
 		c.errorsBridge.link(c, client),
 		c.crons.link(c, client),
 		c.sampling.keepLink(c),
 		c.redaction.link(c),
 	)
 	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithSpanLimits(spanLimits()),
+		sdktrace.WithSpanLimits(limits),
 		sdktrace.WithResource(res),
 		sdktrace.WithSampler(c.sampling.sampler()),
 		sdktrace.WithSpanProcessor(chain),

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelsentry/otelsentry/internal/fakebackend"
+	"github.com/otelsentry/otelsentry/sampling"
 )
 
 // syncBuffer is a bytes.Buffer safe for the exporter goroutine and the test.
@@ -349,5 +350,77 @@ func TestHostileSpanInputIsBounded(t *testing.T) {
 		if n := len(kv.Value.GetStringValue()); n > maxAttributeValueLength {
 			t.Errorf("attribute %s is %d bytes, want at most %d", kv.Key, n, maxAttributeValueLength)
 		}
+	}
+}
+
+// TestSamplingAttributesOnTheWire: every exported span carries
+// sampling.reason and sentry.sample_rate exactly once — head-sampled spans
+// the rate of the rule that matched their root (added at export, see
+// processors.AnnotateExports), tail-kept spans reason=error and rate 1 — and
+// a span that set sampling.reason itself is not exported with two.
+func TestSamplingAttributesOnTheWire(t *testing.T) {
+	clearEnv(t)
+	rcv := fakebackend.NewOTLP(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.URL)
+	var log syncBuffer
+	p, err := Setup(context.Background(), testOptions(&log, WithExporters("otlp"), WithSampleRate(0),
+		WithSamplingRules(sampling.Rule{Name: "GET /half", Rate: 0.5}))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := p.TracerProvider().Tracer("test")
+	const n = 60
+	for range n {
+		ctx, root := tr.Start(context.Background(), "GET /half",
+			trace.WithAttributes(attribute.String("sampling.reason", "set-by-the-app")))
+		_, child := tr.Start(ctx, "child")
+		child.End()
+		root.End()
+	}
+	ctx, root := tr.Start(context.Background(), "GET /other")
+	_, child := tr.Start(ctx, "child")
+	child.SetStatus(codes.Error, "boom")
+	child.End()
+	root.End()
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	head, kept := 0, 0
+	for _, s := range rcv.Spans() {
+		var reasons []string
+		var rates []float64
+		for _, kv := range s.Attributes {
+			switch kv.Key {
+			case "sampling.reason":
+				reasons = append(reasons, kv.Value.GetStringValue())
+			case "sentry.sample_rate":
+				rates = append(rates, kv.Value.GetDoubleValue())
+			}
+		}
+		if len(reasons) != 1 || len(rates) != 1 {
+			t.Fatalf("span %q exported with sampling.reason %q and sentry.sample_rate %v, want one of each", s.Name, reasons, rates)
+		}
+		switch reasons[0] {
+		case "head":
+			head++
+			if rates[0] != 0.5 {
+				t.Errorf("head-sampled span %q has sentry.sample_rate %v, want the rule's 0.5", s.Name, rates[0])
+			}
+		case "error":
+			kept++
+			if rates[0] != 1 {
+				t.Errorf("tail-kept span %q has sentry.sample_rate %v, want 1", s.Name, rates[0])
+			}
+		default:
+			t.Errorf("span %q has sampling.reason %q", s.Name, reasons[0])
+		}
+	}
+	if kept != 2 {
+		t.Errorf("%d tail-kept spans exported, want the failing trace's 2", kept)
+	}
+	// 60 traces at 0.5: both spans of each sampled trace, and some of each.
+	if head%2 != 0 || head == 0 || head == 2*n {
+		t.Errorf("%d head-sampled spans exported of %d traces at rate 0.5", head, n)
 	}
 }

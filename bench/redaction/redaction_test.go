@@ -56,6 +56,25 @@ func endedSpan(tb testing.TB, pii bool) sdktrace.ReadOnlySpan {
 	return ended[0]
 }
 
+// endedSpans records bench.Variety ended spans, one per attribute set of
+// bench.AttrSets: the benchmark cycles through them, so that url.path and
+// request_id differ from span to span as they do from request to request.
+func endedSpans(tb testing.TB, pii bool) []sdktrace.ReadOnlySpan {
+	tb.Helper()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec), sdktrace.WithResource(resource.Empty()))
+	for _, attrs := range bench.AttrSets(pii) {
+		_, s := tp.Tracer("bench/redaction").Start(context.Background(), spanName,
+			trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+		s.End()
+	}
+	ended := rec.Ended()
+	if len(ended) != bench.Variety {
+		tb.Fatalf("recorded %d spans, want %d", len(ended), bench.Variety)
+	}
+	return ended
+}
+
 func spanVariants() []struct {
 	name string
 	pii  bool
@@ -250,39 +269,48 @@ var (
 	sinkTD    ptrace.Traces
 )
 
+// BenchmarkRedaction runs each engine over the same bench.Variety spans in
+// turn (see endedSpans).
 func BenchmarkRedaction(b *testing.B) {
 	e := redact.Default()
 	sc := regexpscrub.New()
 	for _, v := range spanVariants() {
-		span := endedSpan(b, v.pii)
+		spans := endedSpans(b, v.pii)
 		b.Run("engine=otelsentry/span="+v.name, func(b *testing.B) {
 			b.ReportAllocs()
+			i := 0
 			for b.Loop() {
-				sinkSpan = processors.RedactSpan(e, span)
+				sinkSpan = processors.RedactSpan(e, spans[i%bench.Variety])
+				i++
 			}
 		})
 	}
 	for _, v := range spanVariants() {
-		span := endedSpan(b, v.pii)
+		spans := endedSpans(b, v.pii)
 		b.Run("engine=regexp/span="+v.name, func(b *testing.B) {
 			b.ReportAllocs()
+			i := 0
 			for b.Loop() {
-				sinkName, sinkAttrs = regexpSpan(sc, span)
+				sinkName, sinkAttrs = regexpSpan(sc, spans[i%bench.Variety])
+				i++
 			}
 		})
 	}
 	for _, v := range spanVariants() {
-		span := endedSpan(b, v.pii)
-		// Excluded from the time and the allocations: the SDK span's
-		// conversion to pdata (toPdata, once, here, before the
+		// Excluded from the time and the allocations: the SDK spans'
+		// conversion to pdata (toPdata, once per span, here, before the
 		// sub-benchmark starts), and the fresh copy each operation needs
 		// because the processor masks its input in place. Copies are made
-		// batchSize at a time into reused ptrace.Traces (src.CopyTo)
-		// between b.StopTimer and b.StartTimer — the testing package counts
-		// neither time nor allocations while the timer is stopped — and the
-		// timed loop only calls ConsumeTraces (processorhelper, the
-		// redaction, and a counting consumer) on each.
-		src := toPdata(span)
+		// batchSize at a time into reused ptrace.Traces (CopyTo) between
+		// b.StopTimer and b.StartTimer — the testing package counts neither
+		// time nor allocations while the timer is stopped — and the timed
+		// loop only calls ConsumeTraces (processorhelper, the redaction,
+		// and a counting consumer) on each.
+		spans := endedSpans(b, v.pii)
+		srcs := make([]ptrace.Traces, len(spans))
+		for i, s := range spans {
+			srcs[i] = toPdata(s)
+		}
 		b.Run("engine=collector/span="+v.name, func(b *testing.B) {
 			c := newCollector(b)
 			ctx := context.Background()
@@ -295,8 +323,8 @@ func BenchmarkRedaction(b *testing.B) {
 			for done := 0; done < b.N; {
 				n := min(len(clones), b.N-done)
 				b.StopTimer()
-				for _, td := range clones[:n] {
-					src.CopyTo(td)
+				for k, td := range clones[:n] {
+					srcs[(done+k)%bench.Variety].CopyTo(td)
 				}
 				b.StartTimer()
 				for _, td := range clones[:n] {
@@ -314,12 +342,13 @@ func BenchmarkRedaction(b *testing.B) {
 		})
 	}
 	for _, v := range spanVariants() {
-		span := endedSpan(b, v.pii)
+		spans := endedSpans(b, v.pii)
 		b.Run("engine=floor/span="+v.name, func(b *testing.B) {
 			b.ReportAllocs()
-			n := 0
+			n, i := 0, 0
 			for b.Loop() {
-				n += floorSpan(span)
+				n += floorSpan(spans[i%bench.Variety])
+				i++
 			}
 			sinkInt = n
 		})

@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"hash/maphash"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // Engine redacts strings. It is immutable after New and safe for concurrent
@@ -27,7 +29,8 @@ type Engine struct {
 	hashKey     []byte
 	macs        sync.Pool // of hash.Hash (HMAC-SHA256 keyed with hashKey)
 	counts      []counter
-	keys        keyCache // key → decision, by identity (keycache.go)
+	keys        keyCache  // key → decision, by identity (keycache.go)
+	clean       cleanMemo // values found clean, by content (memo.go)
 }
 
 type ruleSpec struct {
@@ -77,6 +80,7 @@ func New(cfg Config) (*Engine, error) {
 		allowPrefix: slices.Clone(defaultAllowPrefix),
 		hashKey:     slices.Clone(cfg.HashKey),
 	}
+	e.clean.seed = maphash.MakeSeed()
 	e.rules = make([]ruleSpec, numBuiltin, int(numBuiltin)+len(cfg.Custom))
 	for i, b := range builtin {
 		e.rules[i] = ruleSpec{name: b.name, placeholder: b.placeholder, tag: hashTag(b.placeholder, b.name), mode: ModeReplace}
@@ -174,12 +178,23 @@ func (e *Engine) ruleNames() []string {
 	return out
 }
 
-// String redacts free text with the value rules. When nothing matches it
-// returns s itself and false, without allocating; otherwise a new string
-// and true. Every redaction increments its rule's counter.
+// String redacts free text with the value rules, and replaces invalid UTF-8
+// with U+FFFD: what it returns is always valid UTF-8. When nothing matches
+// and s is valid it returns s itself and false, without allocating — except once per clean
+// value of 16 to 512 bytes that comes back, which is copied into a memo of
+// recent clean values so that its next sightings skip the scan. Otherwise
+// it returns a new string and true. Every redaction increments its rule's
+// counter.
 func (e *Engine) String(s string) (string, bool) {
 	if s == "" {
 		return s, false
+	}
+	memo := memoable(s)
+	var h uint64
+	if memo {
+		if h = e.clean.hash(s); e.clean.has(s, h) {
+			return s, false
+		}
 	}
 	var sc scanner
 	sc.e, sc.s, sc.on = e, s, e.on
@@ -189,13 +204,30 @@ func (e *Engine) String(s string) (string, bool) {
 		ms = e.addCustom(s, ms)
 	}
 	if len(ms) == 0 {
+		if !utf8.ValidString(s) {
+			return repairUTF8(s), true
+		}
+		if memo {
+			e.clean.sawClean(s, h)
+		}
 		return s, false
 	}
-	return e.render(s, ms), true
+	return repairUTF8(e.render(s, ms)), true
+}
+
+// repairUTF8 replaces each invalid UTF-8 sequence of s with U+FFFD. Every
+// string the Engine returns is valid UTF-8: OTLP carries strings as
+// protobuf strings, and one invalid sequence makes an exporter reject its
+// whole batch.
+func repairUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // Attr redacts the value of the attribute named key. An allowlisted key
-// leaves the value untouched; a key naming a secret, an e-mail address or
+// leaves the value untouched but for invalid UTF-8, repaired as by String; a key naming a secret, an e-mail address or
 // a client address replaces the whole value; any other key gets the value
 // rules of String. Empty values and values that already are a placeholder
 // are returned as they are. Allocation and counting are as for String.
@@ -205,6 +237,9 @@ func (e *Engine) Attr(key, value string) (string, bool) {
 	}
 	switch d := e.decide(key); {
 	case d == keyAllowed:
+		if !utf8.ValidString(value) {
+			return repairUTF8(value), true
+		}
 		return value, false
 	case d >= keyRule:
 		r := ruleID(d - keyRule)
@@ -249,11 +284,12 @@ func (e *Engine) Int(key string, v int64) (string, bool) {
 }
 
 // Explain redacts s like Attr(key, s) — or like String(s) when key is
-// empty — and also reports which rule replaced which bytes of s. It is
+// empty, invalid UTF-8 repaired alike — and also reports which rule
+// replaced which bytes of s. It is
 // meant for dry runs and tooling: it allocates, and it does not count.
 func (e *Engine) Explain(key, s string) (string, []Match) {
 	if s == "" || (key != "" && e.allowed(key)) {
-		return s, nil
+		return repairUTF8(s), nil
 	}
 	if key != "" {
 		if r, ok := e.keyRule(key); ok {
@@ -271,13 +307,13 @@ func (e *Engine) Explain(key, s string) (string, []Match) {
 		ms = e.addCustom(s, ms)
 	}
 	if len(ms) == 0 {
-		return s, nil
+		return repairUTF8(s), nil
 	}
 	out := make([]Match, len(ms))
 	for i, m := range ms {
 		out[i] = Match{Rule: e.rules[m.rule].name, Start: int(m.start), End: int(m.end)}
 	}
-	return e.build(s, ms), out
+	return repairUTF8(e.build(s, ms)), out
 }
 
 // Counts returns, for every rule, how many redactions it has made since
@@ -368,6 +404,9 @@ func (e *Engine) render(s string, ms []match) string {
 }
 
 func (e *Engine) build(s string, ms []match) string {
+	if len(ms) == 1 && ms[0].start == 0 && int(ms[0].end) == len(s) {
+		return e.whole(ms[0].rule, s) // a constant in replace mode
+	}
 	var b strings.Builder
 	b.Grow(len(s) + 24*len(ms))
 	last := 0

@@ -502,6 +502,28 @@ func TestUTF8(t *testing.T) {
 			t.Errorf("invalid UTF-8 out of %q: %q", in, out)
 		}
 	}
+	// Invalid sequences become U+FFFD, whatever else happens to the value:
+	// clean text, redacted text, and the value of an allowlisted key.
+	for _, tc := range []struct{ key, in, want string }{
+		{"", "caf\xe9 au lait, nothing to redact", "caf\uFFFD au lait, nothing to redact"},
+		{"", "mail \xffbob@example.com\xfe", "mail \uFFFD[EMAIL_REDACTED]\uFFFD"},
+		{"http.route", "/users/\xc3(", "/users/\uFFFD("},
+		{"note", "\xed\xa0\x80 surrogate half", "\uFFFD surrogate half"},
+	} {
+		var out string
+		var changed bool
+		if tc.key == "" {
+			out, changed = e.String(tc.in)
+		} else {
+			out, changed = e.Attr(tc.key, tc.in)
+		}
+		if out != tc.want || !changed {
+			t.Errorf("Attr(%q, %q) = %q, %t; want %q, true", tc.key, tc.in, out, changed, tc.want)
+		}
+		if ex, _ := e.Explain(tc.key, tc.in); ex != tc.want {
+			t.Errorf("Explain(%q, %q) = %q; want %q", tc.key, tc.in, ex, tc.want)
+		}
+	}
 }
 
 // TestConcurrentUse is for the race detector: an Engine is shared by every

@@ -1,0 +1,140 @@
+package processors
+
+import (
+	"context"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Annotations are the attributes [AnnotateExports] adds to exported spans.
+type Annotations struct {
+	// Static go on every span (for example sentry.environment and
+	// sentry.release).
+	Static []attribute.KeyValue
+	// Head, when set, returns what a span the head decision sampled gets for
+	// its SpanContext (sampling.reason=head and sentry.sample_rate, see
+	// sampling.Sampler.HeadAttributes). A span was head-sampled when the span
+	// the SDK ended — under any [View] — is sampled: tail-kept spans reach
+	// the exporter as views of unsampled spans and get nothing from Head.
+	Head func(trace.SpanContext) []attribute.KeyValue
+	// Limit is the span attribute count limit (sdktrace.SpanLimits'
+	// AttributeCountLimit; 0 or less: none). A span that would exceed it
+	// loses its own last attributes, counted in DroppedAttributes, so that
+	// the added ones are kept, as they would be had they been set first.
+	Limit int
+}
+
+// AnnotateExports wraps exp so that spans leave with attributes they did not
+// carry while they were live: a's. An added attribute replaces one of the
+// span's with the same key, else it is appended. Head and the slices of a
+// must be safe for concurrent use and must not be modified.
+//
+// Spans that get nothing are passed on as they are; the others wrapped in a
+// span that overrides Attributes and DroppedAttributes, built for the whole
+// batch at once: three allocations per batch (the wrappers, their
+// attributes and the batch), none per span. The wrappers share those
+// arrays, so an exporter that keeps one span after ExportSpans returns
+// keeps its batch's.
+//
+// Why at export: attributes set on a live span are stored, normalised and
+// de-duplicated by the SDK on the goroutine that ends the span — past eight
+// attributes with a heap-allocated map — while here they are appended once,
+// off that goroutine, to the spans that are exported.
+func AnnotateExports(exp sdktrace.SpanExporter, a Annotations) sdktrace.SpanExporter {
+	if len(a.Static) == 0 && a.Head == nil {
+		return exp
+	}
+	return &annotator{SpanExporter: exp, a: a}
+}
+
+type annotator struct {
+	sdktrace.SpanExporter
+	a Annotations
+}
+
+// headOf returns head's attributes for s, nil for a tail-kept span.
+func (a *annotator) headOf(s sdktrace.ReadOnlySpan) []attribute.KeyValue {
+	if a.a.Head == nil {
+		return nil
+	}
+	orig := s
+	if v, ok := s.(*View); ok {
+		orig = v.Original()
+	}
+	sc := orig.SpanContext()
+	if !sc.IsSampled() {
+		return nil
+	}
+	return a.a.Head(sc)
+}
+
+func (a *annotator) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	n, total := 0, 0
+	for _, s := range spans {
+		if extra := len(a.a.Static) + len(a.headOf(s)); extra > 0 {
+			n++
+			total += len(s.Attributes()) + extra
+		}
+	}
+	if n == 0 {
+		return a.SpanExporter.ExportSpans(ctx, spans)
+	}
+	wrapped := make([]annotated, n)
+	kvs := make([]attribute.KeyValue, 0, total) // never grows: the wrappers slice it
+	out := make([]sdktrace.ReadOnlySpan, len(spans))
+	j := 0
+	for i, s := range spans {
+		h := a.headOf(s)
+		if len(a.a.Static)+len(h) == 0 {
+			out[i] = s
+			continue
+		}
+		start := len(kvs)
+		kvs = append(kvs, s.Attributes()...)
+		own := len(kvs)
+		kvs = setAttrs(kvs, start, a.a.Static)
+		kvs = setAttrs(kvs, start, h)
+		dropped := 0
+		if over := len(kvs) - start - a.a.Limit; a.a.Limit > 0 && over > 0 {
+			// Make room by dropping the span's own last attributes; the added
+			// ones, appended after own, move down.
+			over = min(over, own-start)
+			kvs = append(kvs[:own-over], kvs[own:]...)
+			dropped = over
+		}
+		w := &wrapped[j]
+		j++
+		*w = annotated{ReadOnlySpan: s, attrs: kvs[start:len(kvs):len(kvs)], dropped: dropped}
+		out[i] = w
+	}
+	return a.SpanExporter.ExportSpans(ctx, out)
+}
+
+// setAttrs sets each of add in kvs[start:], replacing an attribute of the
+// same key or appending.
+func setAttrs(kvs []attribute.KeyValue, start int, add []attribute.KeyValue) []attribute.KeyValue {
+next:
+	for _, kv := range add {
+		for i := start; i < len(kvs); i++ {
+			if kvs[i].Key == kv.Key {
+				kvs[i] = kv
+				continue next
+			}
+		}
+		kvs = append(kvs, kv)
+	}
+	return kvs
+}
+
+// annotated is an exported span with attributes added by an annotator.
+type annotated struct {
+	sdktrace.ReadOnlySpan
+	attrs   []attribute.KeyValue
+	dropped int // to make room for the added ones
+}
+
+func (a *annotated) Attributes() []attribute.KeyValue { return a.attrs }
+
+func (a *annotated) DroppedAttributes() int { return a.ReadOnlySpan.DroppedAttributes() + a.dropped }
