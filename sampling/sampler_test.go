@@ -2,6 +2,7 @@ package sampling
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -295,5 +296,66 @@ func TestSamplerUpstreamRates(t *testing.T) {
 	res = s.ShouldSample(sdktrace.SamplingParameters{ParentContext: parentCtx(id, true, false, ts), TraceID: id})
 	if v, _ := attrValue(res.Attributes, AttrSampleRate); v.AsFloat64() != 0.1 {
 		t.Fatalf("malformed upstream rate reported as %v", v.AsFloat64())
+	}
+}
+
+// TestHeadAttributes: with WithSpanAttributes(false) ShouldSample returns
+// no attributes, and HeadAttributes gives, from the SpanContext alone, what
+// it would have returned — for a root at a rule's rate, for its local
+// child, for a remote parent's upstream rate — and nothing for an unsampled
+// span.
+func TestHeadAttributes(t *testing.T) {
+	rules := WithRules(Rule{Name: "GET /always", Rate: 1})
+	on, err := NewSampler(0.5, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := NewSampler(0.5, rules, WithSpanAttributes(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := func(id trace.TraceID, res sdktrace.SamplingResult) trace.SpanContext {
+		flags := trace.TraceFlags(0)
+		if res.Decision == sdktrace.RecordAndSample {
+			flags = trace.FlagsSampled
+		}
+		return trace.NewSpanContext(trace.SpanContextConfig{TraceID: id, SpanID: trace.SpanID{1}, TraceFlags: flags, TraceState: res.Tracestate})
+	}
+	up, _ := trace.TraceState{}.Insert(TraceStateKey, "r:0.25")
+	sampledRoots := 0
+	for _, id := range traceIDs(7, 200) {
+		for _, p := range []sdktrace.SamplingParameters{
+			rootParams(id, "GET /always"),
+			rootParams(id, "GET /other"),
+			{ParentContext: parentCtx(id, true, true, up), TraceID: id, Name: "remote"},
+		} {
+			want := on.ShouldSample(p)
+			got := off.ShouldSample(p)
+			if got.Decision != want.Decision || got.Tracestate.String() != want.Tracestate.String() {
+				t.Fatalf("%s: WithSpanAttributes(false) changed the decision: %v vs %v", p.Name, got, want)
+			}
+			if len(got.Attributes) != 0 {
+				t.Fatalf("%s: ShouldSample returned %v with WithSpanAttributes(false)", p.Name, got.Attributes)
+			}
+			head := off.HeadAttributes(sc(id, got))
+			if want.Decision != sdktrace.RecordAndSample {
+				if head != nil {
+					t.Fatalf("%s: unsampled span gets %v", p.Name, head)
+				}
+				continue
+			}
+			sampledRoots++
+			if fmt.Sprint(head) != fmt.Sprint(want.Attributes) {
+				t.Fatalf("%s: HeadAttributes = %v, ShouldSample gave %v", p.Name, head, want.Attributes)
+			}
+			// A local child of the span reads the same from its SpanContext.
+			child := off.ShouldSample(sdktrace.SamplingParameters{ParentContext: parentCtx(id, true, false, got.Tracestate), TraceID: id, Name: "db"})
+			if h := off.HeadAttributes(sc(id, child)); fmt.Sprint(h) != fmt.Sprint(want.Attributes) {
+				t.Fatalf("%s: child HeadAttributes = %v, want %v", p.Name, h, want.Attributes)
+			}
+		}
+	}
+	if sampledRoots < 200*2 { // every GET /always and remote span, and some GET /other
+		t.Fatalf("only %d sampled", sampledRoots)
 	}
 }
