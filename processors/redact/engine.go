@@ -196,6 +196,22 @@ func (e *Engine) String(s string) (string, bool) {
 			return s, false
 		}
 	}
+	if !utf8.ValidString(s) {
+		// Redact the text as it will leave: a second pass over the output
+		// then sees what this one saw, which keeps String idempotent.
+		r, _ := e.scan(strings.ToValidUTF8(s, "\uFFFD"))
+		return r, true
+	}
+	r, changed := e.scan(s)
+	if !changed && memo {
+		e.clean.sawClean(s, h)
+	}
+	return r, changed
+}
+
+// scan applies the value rules to s, valid UTF-8, and counts what it
+// redacts.
+func (e *Engine) scan(s string) (string, bool) {
 	var sc scanner
 	sc.e, sc.s, sc.on = e, s, e.on
 	sc.run()
@@ -204,12 +220,6 @@ func (e *Engine) String(s string) (string, bool) {
 		ms = e.addCustom(s, ms)
 	}
 	if len(ms) == 0 {
-		if !utf8.ValidString(s) {
-			return repairUTF8(s), true
-		}
-		if memo {
-			e.clean.sawClean(s, h)
-		}
 		return s, false
 	}
 	return repairUTF8(e.render(s, ms)), true
@@ -285,7 +295,7 @@ func (e *Engine) Int(key string, v int64) (string, bool) {
 
 // Explain redacts s like Attr(key, s) — or like String(s) when key is
 // empty, invalid UTF-8 repaired alike — and also reports which rule
-// replaced which bytes of s. It is
+// replaced which bytes of s (of s repaired, when it was not valid UTF-8). It is
 // meant for dry runs and tooling: it allocates, and it does not count.
 func (e *Engine) Explain(key, s string) (string, []Match) {
 	if s == "" || (key != "" && e.allowed(key)) {
@@ -299,6 +309,7 @@ func (e *Engine) Explain(key, s string) (string, []Match) {
 			return e.whole(r, s), []Match{{Rule: e.rules[r].name, Start: 0, End: len(s)}}
 		}
 	}
+	s = repairUTF8(s) // as String: the rules see the text as it will leave
 	var sc scanner
 	sc.e, sc.s, sc.on = e, s, e.on
 	sc.run()
@@ -307,7 +318,7 @@ func (e *Engine) Explain(key, s string) (string, []Match) {
 		ms = e.addCustom(s, ms)
 	}
 	if len(ms) == 0 {
-		return repairUTF8(s), nil
+		return s, nil
 	}
 	out := make([]Match, len(ms))
 	for i, m := range ms {
