@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/otelsentry/otelsentry/app"
+	"github.com/otelsentry/otelsentry/telemetry"
 )
 
 // analyzeBody is the request of the per-request workload.
@@ -111,6 +112,55 @@ func BenchmarkRequest(b *testing.B) {
 	}
 }
 
+// serviceVariants are BenchmarkRequestParallel's: the service as deployed
+// in production (10 % head sampling), with and without each part of the
+// pipeline, beside the bare SDK configured the cheapest way a sampled OTel
+// setup can be.
+var serviceVariants = []variant{
+	{"handler=bare", withNoop},
+	{"handler=otelhttp+sdk-parentratio0.1", withSDK(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1)))},
+	{"handler=otelhttp+sdk-always", withSDK(sdktrace.AlwaysSample())},
+	{"handler=otelhttp+pipeline-0.1", withPipeline(0.1)},
+	{"handler=otelhttp+pipeline-0.1-notail", withPipelineOpts(0.1, telemetry.WithTailKeep(false))},
+}
+
+// BenchmarkRequestParallel serves analysis requests from every core at once
+// (b.RunParallel) with the service's simulated latencies scaled to nothing,
+// so ns/op is CPU time per request divided by the cores: the inverse of the
+// throughput a CPU-bound service would reach. It is a reference, with no
+// target of its own: it says what the load A/B's throughput ratio could be
+// at best. With tail keep the pipeline records every span of every request
+// (for the errors it must not lose); without, unsampled spans are not
+// recorded, as with the SDK's ParentBased(TraceIDRatioBased(0.1)).
+//
+// Extra metric: spans/op, the spans that reached the exporter per request.
+func BenchmarkRequestParallel(b *testing.B) {
+	for _, v := range serviceVariants {
+		b.Run(v.name, func(b *testing.B) {
+			exp := &discardExporter{}
+			t := v.build(b, exp)
+			h := newService(b, t.provider)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if code := analyze(h); code != http.StatusOK {
+						b.Errorf("POST /api/analyze: status %d, want 200", code)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			if err := t.shutdown(ctx); err != nil {
+				b.Fatalf("shutdown: %v", err)
+			}
+			b.ReportMetric(float64(exp.Spans())/float64(b.N), "spans/op")
+		})
+	}
+}
+
 // checkRequestVariants is TestWorkloadsReachTheirBackends for
 // BenchmarkRequest: each variant answers 200, and the traced ones export
 // every span of every request (a server span and its children).
@@ -148,6 +198,43 @@ func checkRequestVariants(t *testing.T) {
 			if tt.pipeline != nil {
 				if st := tt.pipeline.Stats(); st.SpansStarted != got {
 					t.Fatalf("pipeline started %d spans, exported %d", st.SpansStarted, got)
+				}
+			}
+		})
+	}
+}
+
+// TestServiceVariants: each variant of BenchmarkRequestParallel answers
+// 200 and exports what its sampling says — nothing for the bare handler,
+// every span for AlwaysSample, some but not all at 10 %.
+func TestServiceVariants(t *testing.T) {
+	const n = 200
+	for _, v := range serviceVariants {
+		t.Run(v.name, func(t *testing.T) {
+			exp := &discardExporter{}
+			tt := v.build(t, exp)
+			h := newService(t, tt.provider)
+			for range n {
+				if code := analyze(h); code != http.StatusOK {
+					t.Fatalf("POST /api/analyze: status %d, want 200", code)
+				}
+			}
+			if err := tt.shutdown(context.Background()); err != nil {
+				t.Fatalf("shutdown: %v", err)
+			}
+			got := exp.Spans()
+			switch {
+			case v.name == "handler=bare":
+				if got != 0 {
+					t.Fatalf("the no-op provider exported %d spans", got)
+				}
+			case strings.HasSuffix(v.name, "always"):
+				if got < 10*n {
+					t.Fatalf("%d spans exported for %d requests, want every span (≥ 10 a request)", got, n)
+				}
+			default:
+				if got == 0 || got >= 10*n {
+					t.Fatalf("%d spans exported for %d requests at 10 %%", got, n)
 				}
 			}
 		})

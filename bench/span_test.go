@@ -45,9 +45,14 @@ func withSDK(sampler sdktrace.Sampler) func(testing.TB, *discardExporter) *traci
 
 // withPipeline is telemetry.Setup at head rate rate (see newPipeline).
 func withPipeline(rate float64) func(testing.TB, *discardExporter) *tracing {
+	return withPipelineOpts(rate)
+}
+
+// withPipelineOpts is withPipeline with extra options after the suite's.
+func withPipelineOpts(rate float64, extra ...telemetry.Option) func(testing.TB, *discardExporter) *tracing {
 	return func(tb testing.TB, exp *discardExporter) *tracing {
 		tr := newDiscardTransport()
-		p, err := newPipeline(context.Background(), rate, exp, tr)
+		p, err := newPipeline(context.Background(), rate, exp, tr, extra...)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -198,14 +198,16 @@ func pipelineOptions(rate float64, tr sentry.Transport) []telemetry.Option {
 	}
 }
 
-// newPipeline builds the pipeline with exp as its only exporter. The DSN
+// newPipeline builds the pipeline with exp as its only exporter, extra
+// options last. The DSN
 // would otherwise select the sentry exporter, so the named exporters are
 // "none" and exp is added with WithSpanExporter (Stats key "custom1").
-func newPipeline(ctx context.Context, rate float64, exp sdktrace.SpanExporter, tr sentry.Transport) (*telemetry.Pipeline, error) {
+func newPipeline(ctx context.Context, rate float64, exp sdktrace.SpanExporter, tr sentry.Transport, extra ...telemetry.Option) (*telemetry.Pipeline, error) {
 	opts := append(pipelineOptions(rate, tr),
 		telemetry.WithExporters(telemetry.ExporterNone),
 		telemetry.WithSpanExporter(exp),
 	)
+	opts = append(opts, extra...)
 	return telemetry.Setup(ctx, opts...)
 }
 

@@ -42,8 +42,8 @@ func TestParse(t *testing.T) {
 	in := loadFixture(t)
 	r := in.Bench
 
-	if got := len(r.Order); got != 18 {
-		t.Errorf("parsed %d benchmarks, want 18: %v", got, r.Order)
+	if got := len(r.Order); got != 20 {
+		t.Errorf("parsed %d benchmarks, want 20: %v", got, r.Order)
 	}
 	for _, name := range []string{
 		"BenchmarkSpan/sdk=bare", "BenchmarkSpan/pipeline=1.0/span=clean",
@@ -240,6 +240,8 @@ func TestRender(t *testing.T) {
 		"| `BenchmarkExport/gzip=on` | 1 | 120000000 | 2500000 | 21000 | 120000 | 430000 spans/s, 40.2 B/span, 0 dropped, 0 lost |",
 		"| `BenchmarkRequest/handler=otelhttp+pipeline` | 1 | 22000 |",
 		"| `BenchmarkRedaction/engine=floor/span=pii` | 0 | missing |",
+		"#### Service CPU per request (reference, no target)",
+		"| `otelhttp+pipeline-0.1` | 150000 | 0.400 |",
 		"| otelsentry | 100/100 | 100.0% | 1/200 | 0.50% |",
 		"| throughput at saturation (rps) | 2000 | 1940 | 0.970 |",
 		"| p99 at fixed rate (ms) | 350.0 | 420.0 | 1.200 |",

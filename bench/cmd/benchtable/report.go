@@ -271,6 +271,7 @@ func Render(w io.Writer, in Input) {
 	fmt.Fprintln(w)
 
 	renderBenchTable(w, in.Bench)
+	renderServiceCPU(w, in.Bench)
 	renderCorpus(w, in.Corpus)
 	renderLoad(w, in.Load)
 	renderMachine(w, in)
@@ -288,10 +289,41 @@ var expected = []string{
 	"BenchmarkSpan/sentry=native",
 	"BenchmarkRequest/handler=bare", nameReqSDK, nameReqPipeline,
 	"BenchmarkExport/gzip=off", "BenchmarkExport/gzip=on",
+	nameSvcBare, nameSvcPrefix + "otelhttp+sdk-parentratio0.1", nameSvcPrefix + "otelhttp+sdk-always",
+	nameSvcPrefix + "otelhttp+pipeline-0.1", nameSvcPrefix + "otelhttp+pipeline-0.1-notail",
 	redactName("otelsentry", "clean"), redactName("otelsentry", "pii"),
 	redactName("regexp", "clean"), redactName("regexp", "pii"),
 	redactName("collector", "clean"), redactName("collector", "pii"),
 	redactName("floor", "clean"), redactName("floor", "pii"),
+}
+
+const (
+	nameSvcPrefix = "BenchmarkRequestParallel/handler="
+	nameSvcBare   = nameSvcPrefix + "bare"
+)
+
+// renderServiceCPU is BenchmarkRequestParallel as throughput relative to
+// the service without telemetry: a reference for the load A/B's throughput
+// target, with no target of its own.
+func renderServiceCPU(w io.Writer, r *Results) {
+	bare, ok := nsOf(r, nameSvcBare)
+	if !ok || bare <= 0 {
+		return
+	}
+	fmt.Fprintln(w, "#### Service CPU per request (reference, no target)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "`BenchmarkRequestParallel`: analysis requests served from every core, latencies scaled to nothing, so the service is CPU-bound. Throughput relative to the service without telemetry is bare ns/op over the variant's: the best the load A/B's throughput ratio could be, were the service CPU-bound and alone on the machine.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| Variant | ns/op | throughput vs bare |")
+	fmt.Fprintln(w, "|---|---|---|")
+	for _, n := range r.Order {
+		v, ok := nsOf(r, n)
+		if !ok || !strings.HasPrefix(n, nameSvcPrefix) || v <= 0 {
+			continue
+		}
+		fmt.Fprintf(w, "| `%s` | %s | %s |\n", cell(strings.TrimPrefix(n, nameSvcPrefix)), num(v), ratioFmt(bare/v))
+	}
+	fmt.Fprintln(w)
 }
 
 func renderBenchTable(w io.Writer, r *Results) {
