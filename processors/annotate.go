@@ -91,15 +91,20 @@ func (a *annotator) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySp
 			out[i] = s
 			continue
 		}
+		// The span's own attributes, but those an added one replaces, then
+		// the added ones: dropping from the end of the own part, below,
+		// can never drop an added attribute.
 		start := len(kvs)
-		kvs = append(kvs, s.Attributes()...)
+		for _, kv := range s.Attributes() {
+			if !hasKey(a.a.Static, kv.Key) && !hasKey(h, kv.Key) {
+				kvs = append(kvs, kv)
+			}
+		}
 		own := len(kvs)
-		kvs = setAttrs(kvs, start, a.a.Static)
-		kvs = setAttrs(kvs, start, h)
+		kvs = setAttrs(kvs, own, a.a.Static)
+		kvs = setAttrs(kvs, own, h)
 		dropped := 0
 		if over := len(kvs) - start - a.a.Limit; a.a.Limit > 0 && over > 0 {
-			// Make room by dropping the span's own last attributes; the added
-			// ones, appended after own, move down.
 			over = min(over, own-start)
 			kvs = append(kvs[:own-over], kvs[own:]...)
 			dropped = over

@@ -66,8 +66,12 @@ func TestAnnotateExports(t *testing.T) {
 	// Four attributes of its own: two must go to make room for the three added.
 	full := stub("full", true, 1, attribute.Int("a", 1), attribute.Int("b", 2), attribute.Int("c", 3), attribute.Int("d", 4))
 	redacted := NewView(stub("redacted", true, 0)).WithName("renamed")
+	// At the limit, with its last attribute one that an added one replaces:
+	// making room must not drop the added one.
+	edge := stub("edge", true, 0, attribute.Int("a", 1), attribute.Int("b", 2), attribute.Int("c", 3),
+		attribute.String("sentry.environment", "app-set"))
 
-	in := []sdktrace.ReadOnlySpan{headSpan, kept, full, redacted}
+	in := []sdktrace.ReadOnlySpan{headSpan, kept, full, redacted, edge}
 	if err := annotated.ExportSpans(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +79,8 @@ func TestAnnotateExports(t *testing.T) {
 	if len(out) != len(in) {
 		t.Fatalf("exported %d spans, want %d", len(out), len(in))
 	}
-	if heads != 3*2 { // counted, then built: head, full, redacted
-		t.Errorf("Head called %d times, want 6", heads)
+	if heads != 4*2 { // counted, then built: head, full, redacted, edge
+		t.Errorf("Head called %d times, want 8", heads)
 	}
 
 	want := []map[attribute.Key]string{
@@ -84,6 +88,7 @@ func TestAnnotateExports(t *testing.T) {
 		{"sampling.reason": "error", "sentry.environment": "prod"},
 		{"a": "1", "sentry.environment": "prod", "sampling.reason": "head", "sentry.sample_rate": "0.25"},
 		{"sentry.environment": "prod", "sampling.reason": "head", "sentry.sample_rate": "0.25"},
+		{"a": "1", "sentry.environment": "prod", "sampling.reason": "head", "sentry.sample_rate": "0.25"},
 	}
 	for i, s := range out {
 		if got := attrMap(t, s); fmt.Sprint(got) != fmt.Sprint(want[i]) {
@@ -92,6 +97,9 @@ func TestAnnotateExports(t *testing.T) {
 	}
 	if d := out[2].DroppedAttributes(); d != 1+3 {
 		t.Errorf("span over the limit reports %d dropped attributes, want 4 (1 before, 3 to make room)", d)
+	}
+	if d := out[4].DroppedAttributes(); d != 2 {
+		t.Errorf("span with a replaced attribute at the limit reports %d dropped, want 2 (b and c)", d)
 	}
 	if out[3].Name() != "renamed" {
 		t.Errorf("an override of the view before it (name %q) was lost", out[3].Name())
