@@ -11,11 +11,16 @@
 //   - An Engine is immutable after New and safe for concurrent use.
 //   - Engine.String and Engine.Attr make one pass over the input. When
 //     nothing matches they return the input string itself and false, with
-//     no allocation; otherwise one new string and true.
+//     no allocation; otherwise one new string and true. The one exception:
+//     a clean value of 16 to 512 bytes seen a second time is copied, once,
+//     into a memo of recent clean values, and its later sightings skip the
+//     scan (memo.go).
 //   - Redaction is idempotent: redacting redacted text changes nothing.
 //     Placeholders are never matched again, and empty values are left alone.
-//   - Output is valid UTF-8 when the input is: built-in replacements start
-//     and end at ASCII bytes, custom ones at rune boundaries.
+//   - Output is always valid UTF-8: invalid sequences in the input become
+//     U+FFFD before the rules run (even under an allowlisted key), built-in
+//     replacements start and end at ASCII bytes, custom ones at rune
+//     boundaries.
 //   - Each redaction increments a per-rule atomic counter, read with
 //     Engine.Counts (for self-metrics); Engine.Explain reports which rule
 //     replaced which bytes, for dry runs, and does not count.

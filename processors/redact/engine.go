@@ -178,13 +178,13 @@ func (e *Engine) ruleNames() []string {
 	return out
 }
 
-// String redacts free text with the value rules, and replaces invalid UTF-8
-// with U+FFFD: what it returns is always valid UTF-8. When nothing matches
-// and s is valid it returns s itself and false, without allocating — except once per clean
-// value of 16 to 512 bytes that comes back, which is copied into a memo of
-// recent clean values so that its next sightings skip the scan. Otherwise
-// it returns a new string and true. Every redaction increments its rule's
-// counter.
+// String redacts free text with the value rules, and replaces invalid
+// UTF-8 with U+FFFD: what it returns is always valid UTF-8. When nothing
+// matches and s is valid it returns s itself and false, without allocating
+// — except once per clean value of 16 to 512 bytes that comes back, which
+// is copied into a memo of recent clean values so that its next sightings
+// skip the scan. Otherwise it returns a new string and true. Every
+// redaction increments its rule's counter.
 func (e *Engine) String(s string) (string, bool) {
 	if s == "" {
 		return s, false
@@ -237,9 +237,9 @@ func repairUTF8(s string) string {
 }
 
 // Attr redacts the value of the attribute named key. An allowlisted key
-// leaves the value untouched but for invalid UTF-8, repaired as by String; a key naming a secret, an e-mail address or
-// a client address replaces the whole value; any other key gets the value
-// rules of String. Empty values and values that already are a placeholder
+// leaves the value untouched but for invalid UTF-8, repaired as by String;
+// a key naming a secret, an e-mail address or a client address replaces
+// the whole value; any other key gets the value rules of String. Empty values and values that already are a placeholder
 // are returned as they are. Allocation and counting are as for String.
 func (e *Engine) Attr(key, value string) (string, bool) {
 	if value == "" {
@@ -295,8 +295,9 @@ func (e *Engine) Int(key string, v int64) (string, bool) {
 
 // Explain redacts s like Attr(key, s) — or like String(s) when key is
 // empty, invalid UTF-8 repaired alike — and also reports which rule
-// replaced which bytes of s (of s repaired, when it was not valid UTF-8). It is
-// meant for dry runs and tooling: it allocates, and it does not count.
+// replaced which bytes of s (of s repaired, when it was not valid UTF-8).
+// It is meant for dry runs and tooling: it allocates, and it does not
+// count.
 func (e *Engine) Explain(key, s string) (string, []Match) {
 	if s == "" || (key != "" && e.allowed(key)) {
 		return repairUTF8(s), nil
