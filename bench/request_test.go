@@ -102,14 +102,38 @@ func BenchmarkRequest(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-			defer cancel()
-			if err := t.shutdown(ctx); err != nil {
-				b.Fatalf("shutdown: %v", err)
-			}
-			b.ReportMetric(float64(exp.Spans())/float64(b.N), "spans/op")
+			reportSpansPerOp(b, t, exp)
 		})
 	}
+}
+
+// reportSpansPerOp shuts t down after a request benchmark, flushing every
+// queue, and reports the spans that reached exp per request.
+func reportSpansPerOp(b *testing.B, t *tracing, exp *discardExporter) {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := t.shutdown(ctx); err != nil {
+		b.Fatalf("shutdown: %v", err)
+	}
+	b.ReportMetric(float64(exp.Spans())/float64(b.N), "spans/op")
+}
+
+// serveAll builds v on exp, serves n analysis requests, each of which must
+// answer 200, and shuts the provider down, flushing every queue.
+func serveAll(t *testing.T, v variant, exp *discardExporter, n int) *tracing {
+	t.Helper()
+	tt := v.build(t, exp)
+	h := newService(t, tt.provider)
+	for range n {
+		if code := analyze(h); code != http.StatusOK {
+			t.Fatalf("POST /api/analyze: status %d, want 200", code)
+		}
+	}
+	if err := tt.shutdown(context.Background()); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	return tt
 }
 
 // serviceVariants are BenchmarkRequestParallel's: the service as deployed
@@ -126,10 +150,11 @@ var serviceVariants = []variant{
 
 // BenchmarkRequestParallel serves analysis requests from every core at once
 // (b.RunParallel) with the service's simulated latencies scaled to nothing,
-// so ns/op is CPU time per request divided by the cores: the inverse of the
-// throughput a CPU-bound service would reach. It is a reference, with no
-// target of its own: it says what the load A/B's throughput ratio could be
-// at best. With tail keep the pipeline records every span of every request
+// so that the service is CPU-bound: ns/op is the inverse of the throughput
+// it reaches. It is a reference, with no target of its own: the throughput
+// ratios a CPU-bound service alone on the machine would see, beside the
+// load A/B, whose service sleeps and shares the cores with its loadgen
+// (which moves ratios towards 1). With tail keep the pipeline records every span of every request
 // (for the errors it must not lose); without, unsampled spans are not
 // recorded, as with the SDK's ParentBased(TraceIDRatioBased(0.1)).
 //
@@ -151,12 +176,7 @@ func BenchmarkRequestParallel(b *testing.B) {
 				}
 			})
 			b.StopTimer()
-			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-			defer cancel()
-			if err := t.shutdown(ctx); err != nil {
-				b.Fatalf("shutdown: %v", err)
-			}
-			b.ReportMetric(float64(exp.Spans())/float64(b.N), "spans/op")
+			reportSpansPerOp(b, t, exp)
 		})
 	}
 }
@@ -175,16 +195,7 @@ func checkRequestVariants(t *testing.T) {
 				names[s.Name()]++
 				mu.Unlock()
 			}}
-			tt := v.build(t, exp)
-			h := newService(t, tt.provider)
-			for range n {
-				if code := analyze(h); code != http.StatusOK {
-					t.Fatalf("POST /api/analyze: status %d, want 200", code)
-				}
-			}
-			if err := tt.shutdown(context.Background()); err != nil {
-				t.Fatalf("shutdown: %v", err)
-			}
+			tt := serveAll(t, v, exp, n)
 			got := exp.Spans()
 			if v.name == "handler=bare" {
 				if got != 0 {
@@ -212,16 +223,7 @@ func TestServiceVariants(t *testing.T) {
 	for _, v := range serviceVariants {
 		t.Run(v.name, func(t *testing.T) {
 			exp := &discardExporter{}
-			tt := v.build(t, exp)
-			h := newService(t, tt.provider)
-			for range n {
-				if code := analyze(h); code != http.StatusOK {
-					t.Fatalf("POST /api/analyze: status %d, want 200", code)
-				}
-			}
-			if err := tt.shutdown(context.Background()); err != nil {
-				t.Fatalf("shutdown: %v", err)
-			}
+			serveAll(t, v, exp, n)
 			got := exp.Spans()
 			switch {
 			case v.name == "handler=bare":

@@ -274,8 +274,12 @@ var (
 func BenchmarkRedaction(b *testing.B) {
 	e := redact.Default()
 	sc := regexpscrub.New()
+	ended := map[bool][]sdktrace.ReadOnlySpan{} // by pii: recorded once, shared by every engine
 	for _, v := range spanVariants() {
-		spans := endedSpans(b, v.pii)
+		ended[v.pii] = endedSpans(b, v.pii)
+	}
+	for _, v := range spanVariants() {
+		spans := ended[v.pii]
 		b.Run("engine=otelsentry/span="+v.name, func(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
@@ -286,7 +290,7 @@ func BenchmarkRedaction(b *testing.B) {
 		})
 	}
 	for _, v := range spanVariants() {
-		spans := endedSpans(b, v.pii)
+		spans := ended[v.pii]
 		b.Run("engine=regexp/span="+v.name, func(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
@@ -306,7 +310,7 @@ func BenchmarkRedaction(b *testing.B) {
 		// time nor allocations while the timer is stopped — and the timed
 		// loop only calls ConsumeTraces (processorhelper, the redaction,
 		// and a counting consumer) on each.
-		spans := endedSpans(b, v.pii)
+		spans := ended[v.pii]
 		srcs := make([]ptrace.Traces, len(spans))
 		for i, s := range spans {
 			srcs[i] = toPdata(s)
@@ -342,7 +346,7 @@ func BenchmarkRedaction(b *testing.B) {
 		})
 	}
 	for _, v := range spanVariants() {
-		spans := endedSpans(b, v.pii)
+		spans := ended[v.pii]
 		b.Run("engine=floor/span="+v.name, func(b *testing.B) {
 			b.ReportAllocs()
 			n, i := 0, 0

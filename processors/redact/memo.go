@@ -24,9 +24,10 @@ import (
 // means the memo holds no caller's memory: at most memoSlots values of at
 // most memoMax bytes (≤ 512 KiB per Engine).
 //
-// Only values of memoMin to memoMax bytes take part: shorter ones scan
-// about as fast as they hash, and longer ones (stack traces, bodies) rarely
-// repeat.
+// Only values of memoMin to memoMax bytes take part: shorter ones cost
+// little to scan (a memo hit costs ~16 ns), and longer ones (stack
+// traces, bodies) rarely repeat. A memoMin of 64 instead of 16 made no
+// difference the suite's benchmark could see.
 //
 // Both tables are direct-mapped by the value's hash. Memo slots are written
 // under a per-slot sequence lock, as in keyCache: a writer that finds the

@@ -303,8 +303,8 @@ const (
 )
 
 // renderServiceCPU is BenchmarkRequestParallel as throughput relative to
-// the service without telemetry: a reference for the load A/B's throughput
-// target, with no target of its own.
+// the service without telemetry: a reference beside the load A/B's
+// throughput target, with no target of its own.
 func renderServiceCPU(w io.Writer, r *Results) {
 	bare, ok := nsOf(r, nameSvcBare)
 	if !ok || bare <= 0 {
@@ -312,7 +312,7 @@ func renderServiceCPU(w io.Writer, r *Results) {
 	}
 	fmt.Fprintln(w, "#### Service CPU per request (reference, no target)")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "`BenchmarkRequestParallel`: analysis requests served from every core, latencies scaled to nothing, so the service is CPU-bound. Throughput relative to the service without telemetry is bare ns/op over the variant's: the best the load A/B's throughput ratio could be, were the service CPU-bound and alone on the machine.")
+	fmt.Fprintln(w, "`BenchmarkRequestParallel`: analysis requests served from every core, latencies scaled to nothing, so the service is CPU-bound. Throughput relative to the service without telemetry is bare ns/op over the variant's: the ratio a CPU-bound service alone on the machine would see. The load A/B's service sleeps and shares the cores with its loadgen, which moves its ratio towards 1.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| Variant | ns/op | throughput vs bare |")
 	fmt.Fprintln(w, "|---|---|---|")
