@@ -76,9 +76,9 @@ func (r *redactionConfig) link(*config) processors.Link {
 	return processors.Redact(r.engine)
 }
 
-// redactResource scrubs the resource attributes once, at Setup: they are
-// exported with every batch.
-func (r *redactionConfig) redactResource(kvs []attribute.KeyValue) []attribute.KeyValue {
+// redactStatic scrubs attributes fixed at Setup — the resource, the static
+// span attributes — once: they are exported with every batch or span.
+func (r *redactionConfig) redactStatic(kvs []attribute.KeyValue) []attribute.KeyValue {
 	out := kvs
 	for i, kv := range kvs {
 		nv, changed := processors.RedactValue(r.engine, kv)

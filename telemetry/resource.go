@@ -44,7 +44,7 @@ func strconvQuote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"
 // resolved service name, release and environment, which always win so that
 // the resource and the start-up log line agree.
 func (c *config) buildResource() (*resource.Resource, error) {
-	kvs := c.redaction.redactResource(append([]attribute.KeyValue(nil), c.resAttrs...))
+	kvs := c.redaction.redactStatic(append([]attribute.KeyValue(nil), c.resAttrs...))
 	kvs = append(kvs,
 		semconv.ServiceName(c.serviceName),
 		semconv.ServiceVersion(c.release),

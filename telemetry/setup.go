@@ -104,7 +104,7 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	var static []attribute.KeyValue
 	if contains(c.exporters, ExporterSentry) {
 		// Sentry's OTLP endpoint reads these from span attributes only.
-		static = c.redaction.redactResource([]attribute.KeyValue{
+		static = c.redaction.redactStatic([]attribute.KeyValue{
 			attribute.String("sentry.environment", c.environment),
 			attribute.String("sentry.release", c.release)})
 	}
