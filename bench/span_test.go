@@ -121,10 +121,11 @@ const shutdownTimeout = time.Minute
 //     are non-recording.
 //   - pipeline=R/span=clean|pii: telemetry.Setup at head rate R in
 //     production, tail keep on, Sentry error and Crons bridges on (a DSN,
-//     events discarded): enrich → errors → crons → keep → redact → batcher.
-//     At 0.1, the other 90% are recorded (RecordOnly), go through the chain
-//     and are dropped by the keep stage when they end. span=pii carries an
-//     e-mail address and a card number the redact stage replaces.
+//     events discarded): enrich → errors → crons → keep → batcher, whose
+//     export goroutine redacts and annotates each batch before the
+//     exporter. At 0.1, the other 90% are recorded (RecordOnly), go through
+//     the chain and are dropped by the keep stage when they end. span=pii
+//     carries an e-mail address and a card number that redaction replaces.
 //   - sentry=native: sentry-go's own tracing, each span a transaction
 //     (TracesSampleRate 1), its eight attributes as span data, events
 //     discarded by the transport.

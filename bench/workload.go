@@ -182,8 +182,10 @@ func newSDKProvider(sampler sdktrace.Sampler, exp sdktrace.SpanExporter) *sdktra
 // error bridge and the Crons bridge on (a DSN, events to tr), redaction with
 // the built-in rules. The caller adds the exporter options.
 //
-// The chain Setup builds from these (telemetry/setup.go) is
-// enrich → errors → crons → keep → redact → Fanout(batcher → exporter).
+// The chain Setup builds from these (telemetry/setup.go), with the one
+// exporter the callers add, is enrich → errors → crons → keep →
+// batcher → redact → annotate → exporter: redaction runs per batch on the
+// batcher's export goroutine.
 func pipelineOptions(rate float64, tr sentry.Transport) []telemetry.Option {
 	return []telemetry.Option{
 		telemetry.WithGlobals(false),

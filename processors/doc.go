@@ -6,7 +6,12 @@
 // pipeline therefore registers ONE processor, a chain, whose links each hand
 // spans to the next:
 //
-//	enrich → errors (tap) → keep → redact → fan-out to one batcher per exporter
+//	enrich → errors (tap) → crons (tap) → keep → redact → fan-out to one batcher per exporter
+//
+// The redact stage can also run at the other end, on the exporter's
+// goroutine ([RedactExports]): telemetry.Setup does that when there is a
+// single exporter, so that the goroutines that end spans do not wait for
+// it.
 //
 // A link is an sdktrace.SpanProcessor built around the link after it (see
 // [Link]). On OnEnd it passes zero or more spans on — a held span later, a

@@ -3,6 +3,7 @@ package processors
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -207,5 +208,62 @@ func BenchmarkRedactSpan(b *testing.B) {
 				_ = RedactSpan(e, c.s)
 			}
 		})
+	}
+}
+
+// batchRecorder is an exporter that keeps the batches it was given.
+type batchRecorder struct{ batches [][]sdktrace.ReadOnlySpan }
+
+func (r *batchRecorder) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	r.batches = append(r.batches, spans)
+	return nil
+}
+func (r *batchRecorder) Shutdown(context.Context) error { return nil }
+
+// TestRedactExports: the exporter form redacts what the stage redacts; a
+// batch of clean spans is handed on as it came (no copy), and a batch with
+// a dirty span is copied, the caller's slice left as it was.
+func TestRedactExports(t *testing.T) {
+	e, err := redact.New(redact.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(ended))
+	for _, name := range []string{"GET /api/monitors/{id}", "GET /users/alice.smith@example.com", "POST /api/analyze"} {
+		_, s := tp.Tracer("t").Start(context.Background(), name, trace.WithAttributes(cleanAttrs()...))
+		s.End()
+	}
+	spans := ended.Ended()
+	rec := &batchRecorder{}
+	exp := RedactExports(rec, e)
+
+	clean := []sdktrace.ReadOnlySpan{spans[0], spans[2]}
+	if err := exp.ExportSpans(context.Background(), clean); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.batches[0]; &got[0] != &clean[0] {
+		t.Error("a batch of clean spans was copied")
+	}
+
+	batch := slices.Clone(spans)
+	if err := exp.ExportSpans(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	got := rec.batches[1]
+	if &got[0] == &batch[0] {
+		t.Fatal("the dirty batch was redacted in the caller's slice")
+	}
+	if !slices.Equal(batch, spans) {
+		t.Error("the caller's batch was modified")
+	}
+	if got[0] != spans[0] || got[2] != spans[2] {
+		t.Error("clean spans of a dirty batch were not handed on as they came")
+	}
+	if name := got[1].Name(); name != "GET /users/[EMAIL_REDACTED]" {
+		t.Errorf("dirty span's name = %q", name)
+	}
+	if n := e.Counts()["email"]; n != 1 {
+		t.Errorf("email redactions counted %d, want 1", n)
 	}
 }

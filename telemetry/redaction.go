@@ -71,7 +71,9 @@ func (r *redactionConfig) resolve(c *config) error {
 	return nil
 }
 
-// link is the redact stage: every span that reaches an exporter passes it.
+// link is the redact stage, used when spans fan out to several exporters;
+// with one, Setup wraps the exporter in processors.RedactExports instead.
+// Either way every span that reaches an exporter is redacted, once.
 func (r *redactionConfig) link(*config) processors.Link {
 	return processors.Redact(r.engine)
 }

@@ -114,20 +114,36 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		return processors.AnnotateExports(exp, processors.Annotations{
 			Static: static, Head: c.sampling.built.HeadAttributes, Limit: limits.AttributeCountLimit})
 	}
+	var exps []sdktrace.SpanExporter
 	for _, name := range c.exporters {
 		exp, err := c.newExporter(ctx, name)
 		if err != nil {
+			for _, built := range exps {
+				_ = built.Shutdown(context.Background())
+			}
 			cleanup()
 			return nil, err
 		}
 		if exp != nil {
-			batchers = append(batchers, c.newBatcher(annotate(exp)))
+			exps = append(exps, exp)
 			batcherNames = append(batcherNames, name)
 		}
 	}
 	for i, exp := range c.extraExp {
-		batchers = append(batchers, c.newBatcher(annotate(exp)))
+		exps = append(exps, exp)
 		batcherNames = append(batcherNames, fmt.Sprintf("custom%d", i+1))
+	}
+	// Redaction runs once per span: with one exporter on its export
+	// goroutine, off the goroutine that ends the span; with several, in the
+	// chain before the fan-out (see docs/ARCHITECTURE.md).
+	redactLink := c.redaction.link(c)
+	for _, exp := range exps {
+		exp = annotate(exp)
+		if len(exps) == 1 {
+			exp = processors.RedactExports(exp, c.redaction.engine)
+			redactLink = nil
+		}
+		batchers = append(batchers, c.newBatcher(exp))
 	}
 
 	ends := make([]sdktrace.SpanProcessor, len(batchers))
@@ -140,7 +156,7 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		c.errorsBridge.link(c, client),
 		c.crons.link(c, client),
 		c.sampling.keepLink(c),
-		c.redaction.link(c),
+		redactLink,
 	)
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithSpanLimits(limits),

@@ -3,8 +3,8 @@ package redact
 import (
 	"strconv"
 	"strings"
-	"unsafe"
 	"testing"
+	"unsafe"
 
 	"github.com/otelsentry/otelsentry/internal/regexpscrub"
 )
