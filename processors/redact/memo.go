@@ -32,6 +32,14 @@ import (
 // Both tables are direct-mapped by the value's hash. Memo slots are written
 // under a per-slot sequence lock, as in keyCache: a writer that finds the
 // slot busy gives up, and a reader that sees a write in progress scans.
+//
+// Admission gives the slot's value a second chance: a remembered value is
+// marked used when it is admitted and whenever it is found, and a newcomer
+// whose slot holds a used value clears the mark instead of taking the slot.
+// Two repeated values that share a slot therefore do not evict each other
+// on every sighting — each eviction a copy, an allocation — but the one in
+// place stays while it is used, and a value nobody asks for is replaced at
+// the second attempt.
 type cleanMemo struct {
 	seed      maphash.Seed
 	slots     [memoSlots]memoSlot
@@ -46,6 +54,7 @@ const (
 
 type memoSlot struct {
 	seq  atomic.Uint32        // odd while a writer fills the slot
+	used atomic.Uint32        // 1: found (or admitted) since the last refusal
 	ptr  atomic.Pointer[byte] // unsafe.StringData of the value
 	meta atomic.Uint64        // len<<32 | the hash's upper half (0: empty)
 }
@@ -69,15 +78,27 @@ func (m *cleanMemo) has(s string, h uint64) bool {
 	}
 	// p keeps the remembered value alive, and Go strings are immutable: its
 	// bytes are the ones stored, whatever the slot holds by now.
-	return unsafe.String(p, len(s)) == s
+	if unsafe.String(p, len(s)) != s {
+		return false
+	}
+	if sl.used.Load() == 0 { // write only when it changes: hits stay reads
+		sl.used.Store(1)
+	}
+	return true
 }
 
 // sawClean records that s, whose hash is h, was found clean: the first
-// sighting puts its hash on probation, the second admits a copy of s.
+// sighting puts its hash on probation, the second admits a copy of s —
+// unless the slot holds a value used since the last attempt, which is then
+// given its second chance instead (and nothing is copied).
 func (m *cleanMemo) sawClean(s string, h uint64) {
 	pr := &m.probation[h%memoSlots]
 	if pr.Load() != h {
 		pr.Store(h)
+		return
+	}
+	if sl := &m.slots[h%memoSlots]; sl.used.Load() != 0 {
+		sl.used.Store(0)
 		return
 	}
 	m.put(strings.Clone(s), h)
@@ -92,5 +113,6 @@ func (m *cleanMemo) put(s string, h uint64) {
 	}
 	sl.ptr.Store(unsafe.StringData(s))
 	sl.meta.Store(memoMeta(s, h))
+	sl.used.Store(1)
 	sl.seq.Store(q + 2)
 }

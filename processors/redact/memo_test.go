@@ -69,6 +69,46 @@ func TestCleanMemoComparesBytes(t *testing.T) {
 	}
 }
 
+// TestCleanMemoCollidingValuesDoNotThrash: two repeated values that share
+// a slot — one seen once per round, the other twice — settle: the one in
+// place keeps the slot while it is used, and no round copies anything. (An
+// earlier memo evicted the remembered value on every other round, one
+// allocation a round: a flaky TestCleanInputsDoNotAllocate found it.)
+func TestCleanMemoCollidingValuesDoNotThrash(t *testing.T) {
+	e := Default()
+	x := "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
+	var y string
+	for i := 0; y == ""; i++ {
+		if c := fmt.Sprintf("worker-%d finished batch in 12ms", i); e.clean.hash(c)%memoSlots == e.clean.hash(x)%memoSlots {
+			y = c
+		}
+	}
+	round := func() {
+		e.String(y)
+		e.String(x)
+		e.String(x)
+	}
+	round()
+	round()
+	if !e.clean.remembers(x) {
+		t.Fatal("the value seen twice a round is not remembered")
+	}
+	if allocs := testing.AllocsPerRun(100, round); allocs != 0 {
+		t.Errorf("%v allocations a round, want 0", allocs)
+	}
+	if !e.clean.remembers(x) {
+		t.Error("the used value lost its slot")
+	}
+	// x no longer comes: y takes the slot at its second attempt.
+	for range 3 {
+		e.String(y)
+		e.String(y)
+	}
+	if !e.clean.remembers(y) {
+		t.Error("an unused value kept its slot against a repeated newcomer")
+	}
+}
+
 // TestCleanMemoUniqueValuesDoNotAllocate: values seen once (request IDs,
 // paths with IDs) go on probation only.
 func TestCleanMemoUniqueValuesDoNotAllocate(t *testing.T) {
