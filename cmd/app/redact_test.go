@@ -129,9 +129,31 @@ func TestRedactUsage(t *testing.T) {
 // TestRedactCorpusJSONL pipes the whole corpus through `redact -jsonl` and
 // holds its "text" fields to the engine's acceptance criteria: every
 // positive fully redacted, at most 1% of negatives altered; ids and order
-// kept.
+// kept. The engine's own labelled sets (processors/redact/testdata/holdout*)
+// go through the same way: the command is how an unseen set is judged.
 func TestRedactCorpusJSONL(t *testing.T) {
-	_, data, in := piicorpus.Require(t)
+	_, data, _ := piicorpus.Require(t)
+	t.Run("corpus", func(t *testing.T) { scoreRedactJSONL(t, "corpus.jsonl", data) })
+	holdouts, err := filepath.Glob("../../processors/redact/testdata/holdout*.jsonl")
+	if err != nil || len(holdouts) == 0 {
+		t.Fatalf("no holdout sets found (%v)", err)
+	}
+	for _, name := range holdouts {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			scoreRedactJSONL(t, name, data)
+		})
+	}
+}
+
+func scoreRedactJSONL(t *testing.T, name string, data []byte) {
+	in, err := piicorpus.Parse(name, data)
+	if err != nil {
+		t.Fatal(err)
+	}
 	code, out, stderr := redactCLI(t, string(data), "-jsonl")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -41,10 +41,12 @@ const (
 type Config struct {
 	// Disable lists rules to turn off, by name (see RuleNames).
 	Disable []string
-	// Allow adds attribute keys whose values are never touched: an exact
-	// key, or "prefix.*" for every key starting with "prefix.". Trace and
-	// span IDs, http.route, http.request.method, service.* and
-	// telemetry.sdk.* are always allowed.
+	// Allow adds attribute keys whose values are left alone: an exact key,
+	// never touched, or "prefix.*" for every key starting with "prefix.",
+	// not scanned but still subject to the key rules (app.* does not let
+	// app.password through). Trace and span IDs, http.route,
+	// http.request.method, service.* and telemetry.sdk.* are always
+	// allowed.
 	Allow []string
 	// HashKey keys the HMAC of ModeHash. Callers fill it from the
 	// environment variable HashKeyEnv; it is required when any rule is in

@@ -69,13 +69,16 @@
 //	inline_secret  values after a secret name in free text: password=…,         password=[REDACTED]
 //	               "token": "…", client_secret: …, PGPASSWORD=…, --password=…;
 //	               bind parameters and references ($1, ?, :name, ${VAR}) are kept
-//	sql_password   IDENTIFIED BY '…', PASSWORD '…', Redis AUTH …                  '[REDACTED]'
-//	ip             IPv4 and IPv6 addresses; a dotted quad read as a version       [IP_REDACTED]
-//	               ("version 1.2.3.4", "v1.2.3.4", "Chrome/120.0.0.0") is kept
+//	sql_password   IDENTIFIED BY '…', PASSWORD '…', Redis AUTH … (also as         '[REDACTED]'
+//	               MONITOR prints it: "AUTH" "…")
+//	ip             IPv4 and IPv6 addresses, also a URL's host after its userinfo; [IP_REDACTED]
+//	               a dotted quad read as a version ("version 1.2.3.4",
+//	               "v1.2.3.4", "Chrome/120.0.0.0", "pkg@1.2.3.4") is kept
 //	iban           IBANs of the right length for their country, mod-97 valid     [IBAN_REDACTED]
 //	ssn            US SSNs AAA-GG-SSSS outside the never-assigned ranges         [SSN_REDACTED]
-//	phone          +CC… (also %2B-encoded) with 9–15 digits, (312) 555-0193,      [PHONE_REDACTED]
-//	               303-555-0145, 303.555.0145
+//	phone          +CC… (also %2B-encoded) with 9–15 digits, 00CC … in groups     [PHONE_REDACTED]
+//	               (an assigned country code), (312) 555-0193, 303-555-0145,
+//	               303.555.0145
 //	key_secret     the whole value of an attribute whose key names a secret      [REDACTED]
 //	               (password, passwd, pwd, passphrase, secret, token, api_key,
 //	               apikey, authorization, cookie, session, credit_card,
@@ -89,9 +92,18 @@
 // words are separated by '.', '_', '-' or a camelCase boundary: db.password,
 // user.email, http.request.header.authorization and
 // http.request.header.x-api-key match; gen_ai.usage.input_tokens,
-// password_changed_at, email_verified, token.type and api_key.id do not.
-// Keys on the allowlist are never touched: trace and span IDs, http.route,
-// http.request.method, service.*, telemetry.sdk.* and Config.Allow.
+// password_changed_at, email_verified, token.type and api_key.id do not,
+// nor do names of tokens that are not credentials (page_token,
+// nextPageToken, continuation_token, sync_token, cancellation_token,
+// idempotency_token, PublicKeyToken). The same names decide in free text
+// ("password=…", "pageToken=…"), where an ARN's resource type
+// ("…:secret:name") is not a name.
+//
+// Keys on the allowlist by name are never touched: trace and span IDs,
+// http.route, http.request.method and exact Config.Allow entries. Keys
+// allowed by a prefix — service.*, telemetry.sdk.*, "prefix.*" entries of
+// Config.Allow — are not scanned either, but a key rule still applies to
+// them: service.api_key is a secret.
 //
 // Deliberately kept: user IDs, company names, error types, metrics, routes,
 // trace and span IDs, UUIDs, git SHAs, sha256 digests, versions,

@@ -299,14 +299,18 @@ func (e *Engine) Int(key string, v int64) (string, bool) {
 // It is meant for dry runs and tooling: it allocates, and it does not
 // count.
 func (e *Engine) Explain(key, s string) (string, []Match) {
-	if s == "" || (key != "" && e.allowed(key)) {
-		return repairUTF8(s), nil
+	if s == "" {
+		return s, nil
 	}
 	if key != "" {
-		if r, ok := e.keyRule(key); ok {
+		switch d := e.decideBytes(key); {
+		case d == keyAllowed:
+			return repairUTF8(s), nil
+		case d >= keyRule:
 			if e.isPlaceholder(s) {
 				return s, nil
 			}
+			r := ruleID(d - keyRule)
 			return e.whole(r, s), []Match{{Rule: e.rules[r].name, Start: 0, End: len(s)}}
 		}
 	}
@@ -339,15 +343,20 @@ func (e *Engine) Counts() map[string]uint64 {
 	return m
 }
 
-func (e *Engine) allowed(key string) bool {
+// allowedExact reports whether key is on the allowlist by name: a default
+// key or an exact Config.Allow entry. Those win over the key rules.
+func (e *Engine) allowedExact(key string) bool {
 	if isDefaultAllowed(key) {
 		return true
 	}
-	if e.allowExact != nil {
-		if _, ok := e.allowExact[key]; ok {
-			return true
-		}
-	}
+	_, ok := e.allowExact[key]
+	return ok
+}
+
+// allowedPrefix reports whether key falls under a "prefix.*" allowlist
+// entry (service.*, telemetry.sdk.*, Config.Allow). A key rule wins over
+// those: service.api_key under service.* is still a secret.
+func (e *Engine) allowedPrefix(key string) bool {
 	for _, p := range e.allowPrefix {
 		if strings.HasPrefix(key, p) {
 			return true

@@ -141,6 +141,13 @@ func TestCredentials(t *testing.T) {
 		{"prose", "bearer token missing; basic configuration applied", "bearer token missing; basic configuration applied"},
 		{"token bucket", "token bucket refill rate=452/s burst=75", "token bucket refill rate=452/s burst=75"},
 		{"already", "Authorization: Bearer [REDACTED]", "Authorization: Bearer [REDACTED]"},
+		{"go header map", "map[Authorization:[Bearer XpHpDIVwLVyPV-o4svb-ecz9agh] Accept:[*/*]]",
+			"map[Authorization:[Bearer [REDACTED]] Accept:[*/*]]"},
+		{"redis monitor", `1718101234.567890 [0 unix:/run/redis.sock] "AUTH" "Mon1tor-pw"`,
+			`1718101234.567890 [0 unix:/run/redis.sock] "AUTH" "[REDACTED]"`},
+		{"page token", "GET /v1/files?pageToken=CiAKGjBpNDd2Nmp2&pageSize=100", "GET /v1/files?pageToken=CiAKGjBpNDd2Nmp2&pageSize=100"},
+		{"public key token", "Version=4.2.0.0, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a",
+			"Version=4.2.0.0, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a"},
 
 		{"set-cookie", "Set-Cookie: session=2Jh8jXc7mDYXbNP29GYPxcMIRj5x; Path=/; HttpOnly; Secure; SameSite=Lax",
 			"Set-Cookie: session=[REDACTED]; Path=/; HttpOnly; Secure; SameSite=Lax"},
@@ -201,6 +208,10 @@ func TestNetworkAndIDs(t *testing.T) {
 		{"ipv4", "X-Forwarded-For: 93.31.167.1, 10.89.48.3", "X-Forwarded-For: [IP_REDACTED], [IP_REDACTED]"},
 		{"ipv4 port", "dial 10.0.0.12:5432 refused", "dial [IP_REDACTED]:5432 refused"},
 		{"ipv4 url", "GET http://192.0.2.9/healthz", "GET http://[IP_REDACTED]/healthz"},
+		{"ipv4 after userinfo", "dsn=postgres://app:pw@192.0.2.31:5432/db", "dsn=postgres://app:[REDACTED]@[IP_REDACTED]:5432/db"},
+		{"version after @", "pkg@1.2.3.4", "pkg@1.2.3.4"},
+		{"arn secret", "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf",
+			"arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf"},
 		{"ipv6 full", "from 2001:0db8:a1c7:e46a:0000:0000:7dee:f462 ok", "from [IP_REDACTED] ok"},
 		{"ipv6 short", "for=\"[2001:db8:1b0f::4b9a:d536]:4711\"", "for=\"[[IP_REDACTED]]:4711\""},
 		{"ipv6 mapped", "[::ffff:188.171.193.125]", "[[IP_REDACTED]]"},
@@ -227,6 +238,9 @@ func TestNetworkAndIDs(t *testing.T) {
 		{"phone encoded", "to=%2B447700900631&x=1", "to=[PHONE_REDACTED]&x=1"},
 		{"phone nanp", "call 303-555-0145 now", "call [PHONE_REDACTED] now"},
 		{"phone paren", "(312) 555-0193", "[PHONE_REDACTED]"},
+		{"phone 00 prefix", "callback 0044 20 7946 0958 set", "callback [PHONE_REDACTED] set"},
+		{"phone 00 dashes", "call 0049-30-1234567 now", "call [PHONE_REDACTED] now"},
+		{"00 not a country code", "id 0012 3456 7890", "id 0012 3456 7890"},
 		{"tz offset", "+0530 IST", "+0530 IST"},
 		{"hex offset", "panic.go:453 +0x228", "panic.go:453 +0x228"},
 
@@ -264,6 +278,10 @@ func TestAttrKeys(t *testing.T) {
 		{"trace_id", "4bf92f3577b34da6a3ce929d0e0e4736", "4bf92f3577b34da6a3ce929d0e0e4736"},
 		{"service.name", "alice@example.com", "alice@example.com"},
 		{"telemetry.sdk.version", "1.2.3.4", "1.2.3.4"},
+		// ... but a secret-named key under an allowed prefix is a secret.
+		{"service.apikey", "a9f3c7e1b5d2", "[REDACTED]"},
+		{"service.db.password", "hunter2", "[REDACTED]"},
+		{"gcp.next_page_token", "CiAKGjBp", "CiAKGjBp"},
 		// Empty and already-redacted values stay.
 		{"db.password", "", ""},
 		{"db.password", "[REDACTED]", "[REDACTED]"},
@@ -558,6 +576,11 @@ func TestConcurrentUse(t *testing.T) {
 // suffix lists that specify the key rules.
 func TestKeyClassMatchesSuffixLists(t *testing.T) {
 	slow := func(key string) (ruleID, bool) {
+		for _, s := range notSecretTokens {
+			if keyHasSuffix(key, s) {
+				return 0, false
+			}
+		}
 		for _, l := range []struct {
 			list []string
 			r    ruleID
@@ -578,7 +601,7 @@ func TestKeyClassMatchesSuffixLists(t *testing.T) {
 		return strings.Join(parts, "")
 	}
 	var keys []string
-	for _, l := range [][]string{secretKeys, emailKeys, clientIPKeys} {
+	for _, l := range [][]string{secretKeys, emailKeys, clientIPKeys, notSecretTokens} {
 		for _, s := range l {
 			for _, k := range []string{
 				s, "a." + s, "http.request.header." + strings.ReplaceAll(s, "_", "-"),
@@ -597,6 +620,28 @@ func TestKeyClassMatchesSuffixLists(t *testing.T) {
 		gr, gok := attrKeyRule(k)
 		if wr != gr || wok != gok {
 			t.Errorf("attrKeyRule(%q) = %v, %v; the suffix lists say %v, %v", k, gr, gok, wr, wok)
+		}
+	}
+}
+
+// TestAllowlistAndKeyRules: a key allowed by name is never touched, even
+// when it names a secret; one allowed only by a prefix ("app.*") is still
+// redacted when its last words name a secret.
+func TestAllowlistAndKeyRules(t *testing.T) {
+	e, err := New(Config{Allow: []string{"app.debug_token", "app.*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ key, in, want string }{
+		{"app.debug_token", "abc123", "abc123"},
+		{"app.session_token", "abc123", "[REDACTED]"},
+		{"app.owner", "alice@example.com", "alice@example.com"},
+	} {
+		if got, _ := e.Attr(tc.key, tc.in); got != tc.want {
+			t.Errorf("Attr(%q, %q) = %q, want %q", tc.key, tc.in, got, tc.want)
+		}
+		if got, _ := e.Explain(tc.key, tc.in); got != tc.want {
+			t.Errorf("Explain(%q, %q) = %q, want %q", tc.key, tc.in, got, tc.want)
 		}
 	}
 }

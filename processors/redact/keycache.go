@@ -94,14 +94,19 @@ func (e *Engine) decide(key string) keyDecision {
 	return d
 }
 
-// decideBytes decides from the key's bytes: the allowlist first, then the
-// built-in and custom key rules.
+// decideBytes decides from the key's bytes: keys allowed by name first,
+// then the built-in and custom key rules, then keys allowed by prefix — so
+// that a secret-named key in an allowed namespace (service.api_key) is
+// still redacted, and a key the user allowed by name never is.
 func (e *Engine) decideBytes(key string) keyDecision {
-	if e.allowed(key) {
+	if e.allowedExact(key) {
 		return keyAllowed
 	}
 	if r, ok := e.keyRule(key); ok {
 		return keyRule + keyDecision(r)
+	}
+	if e.allowedPrefix(key) {
+		return keyAllowed
 	}
 	return keyScan
 }

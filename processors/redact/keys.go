@@ -21,6 +21,15 @@ var secretKeys = []string{
 	"secret_key", "access_key", "account_key", "credentials",
 }
 
+// notSecretTokens are names ending in "token" that are not credentials:
+// pagination cursors, cancellation and idempotency handles, the .NET
+// assembly PublicKeyToken. A name with one of these suffixes is not a
+// secret key.
+var notSecretTokens = []string{
+	"page_token", "pagination_token", "continuation_token", "sync_token",
+	"cancellation_token", "idempotency_token", "public_key_token",
+}
+
 var emailKeys = []string{"email", "email_address", "e_mail"}
 
 var clientIPKeys = []string{
@@ -68,7 +77,7 @@ func init() {
 		{word: "password", class: kcSecret}, {word: "passwd", class: kcSecret},
 		{word: "pwd", class: kcSecret}, {word: "passphrase", class: kcSecret},
 		{word: "secret", class: kcSecret}, {word: "session", class: kcSecret},
-		{word: "ssn", class: kcSecret}, {word: "token", class: kcSecret},
+		{word: "ssn", class: kcSecret}, {word: "token", two: true},
 		{word: "apikey", class: kcSecret}, {word: "cvv", class: kcSecret},
 		{word: "cvc", class: kcSecret}, {word: "authorization", class: kcAuthz},
 		{word: "cookie", class: kcCookie}, {word: "credentials", class: kcCredentials},
@@ -125,6 +134,15 @@ func endsWithWord(key string, end int, w string) bool {
 func twoWordClass(key, last string, end int) uint8 {
 	is := func(w string) bool { return endsWithWord(key, end, w) }
 	switch last {
+	case "token":
+		switch {
+		case is("page") || is("pagination") || is("continuation") || is("sync") ||
+			is("cancellation") || is("idempotency"):
+			return kcNone
+		case is("key") && endsWithWord(key, beforeSep(key, end-len("key")), "public"):
+			return kcNone
+		}
+		return kcSecret
 	case "key":
 		switch {
 		case is("api") || is("private") || is("secret"):

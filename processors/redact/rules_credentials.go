@@ -97,6 +97,11 @@ func (sc *scanner) assign(i int) int {
 		}
 	}
 	key := s[ks:k]
+	if s[i] == ':' && sc.at(ks-1) == ':' && sc.inARN(ks-1) {
+		// "arn:aws:secretsmanager:…:secret:name": a resource type, not a
+		// name: value pair.
+		return i + 1
+	}
 	query := !quoted && s[i] == '=' && (sc.at(ks-1) == '?' || sc.at(ks-1) == '&')
 	kind := inlineKind(key, query)
 	if kind == kindNone {
@@ -117,8 +122,9 @@ func (sc *scanner) assign(i int) int {
 		return next
 	}
 	switch {
-	case kind == kindAuthz && startsWithSchemeWord(s[vs:]):
-		// "Authorization: Bearer x" — the scheme rule keeps the word.
+	case kind == kindAuthz && (startsWithSchemeWord(s[vs:]) || (s[vs] == '[' && startsWithSchemeWord(s[vs+1:]))):
+		// "Authorization: Bearer x" — the scheme rule keeps the word. Also
+		// as Go prints an http.Header: "Authorization:[Bearer x]".
 		return i + 1
 	case equalFold(key, "pwd") && v[0] == '/':
 		// $PWD in an environment dump is a directory, not a password.
@@ -144,6 +150,17 @@ func (sc *scanner) assign(i int) int {
 		return next
 	}
 	return i + 1
+}
+
+// inARN reports whether the ':' at j is inside an Amazon Resource Name:
+// the word it belongs to, back to a blank or quote, starts with "arn:".
+func (sc *scanner) inARN(j int) bool {
+	s := sc.s
+	k := j
+	for k > sc.last && j-k < 256 && !isSpace(s[k-1]) && s[k-1] != '"' && s[k-1] != '\'' && s[k-1] != '=' {
+		k--
+	}
+	return strings.HasPrefix(s[k:j], "arn:")
 }
 
 // isBindParam reports whether v is a query parameter or a template
@@ -518,6 +535,9 @@ func (sc *scanner) sqlQuote(i int) int {
 // "AUTH user pass") up to the end of the line.
 func (sc *scanner) redisAuth(i int) int {
 	s := sc.s
+	if strings.HasPrefix(s[i:], `AUTH" "`) && sc.at(i-1) == '"' {
+		return sc.redisMonitorAuth(i + len(`AUTH" "`))
+	}
 	if !strings.HasPrefix(s[i:], "AUTH ") {
 		return 0
 	}
@@ -536,6 +556,22 @@ func (sc *scanner) redisAuth(i int) int {
 		ve--
 	}
 	if ve == vs || sc.e.isPlaceholder(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
+		return 0
+	}
+	return ve
+}
+
+// redisMonitorAuth matches the quoted arguments of AUTH as MONITOR and the
+// slow log print them — "AUTH" "pass" or "AUTH" "user" "pass" — from vs,
+// after the first argument's opening quote, to the last quote of the line.
+func (sc *scanner) redisMonitorAuth(vs int) int {
+	s := sc.s
+	le := vs
+	for le < len(s) && s[le] != '\n' && s[le] != '\r' {
+		le++
+	}
+	ve := vs + strings.LastIndexByte(s[vs:le], '"')
+	if ve <= vs || sc.e.isPlaceholder(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
 		return 0
 	}
 	return ve

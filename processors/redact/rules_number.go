@@ -1,5 +1,7 @@
 package redact
 
+import "strings"
+
 // maxGroups bounds the digit groups of one numeric token. Longer runs are
 // scanned in windows that overlap by four groups, enough for a card
 // printed 4-4-4-4-3.
@@ -100,6 +102,9 @@ func (sc *scanner) number(i int) int {
 		if e := sc.card(&t); e > 0 {
 			return e
 		}
+		if e := sc.phone00(&t); e > 0 {
+			return e
+		}
 	}
 	if overflow {
 		return int(t.start[t.ng-5])
@@ -155,6 +160,17 @@ func (sc *scanner) ipv4Tok(t *numTok, i int) bool {
 	return sc.emit(i, int(t.end[3]), ruleIP)
 }
 
+// inURLAuthority reports whether the '@' at j ends the userinfo of a URL:
+// the word before it, back to a blank or quote, holds "://".
+func (sc *scanner) inURLAuthority(j int) bool {
+	s := sc.s
+	k := j
+	for k > 0 && j-k < 512 && !isSpace(s[k-1]) && s[k-1] != '"' && s[k-1] != '\'' && s[k-1] != '(' {
+		k--
+	}
+	return strings.Contains(s[k:j], "://")
+}
+
 func octet(g string) bool {
 	if len(g) == 0 || len(g) > 3 {
 		return false
@@ -173,7 +189,9 @@ func (sc *scanner) versionContext(i int) bool {
 	p := sc.at(i - 1)
 	switch p {
 	case '@':
-		return true
+		// "pkg@1.2.3.4" is a version; the host of "scheme://user:pw@1.2.3.4"
+		// is an address.
+		return !sc.inURLAuthority(i - 1)
 	case '/':
 		return isWord[sc.at(i-2)]
 	case ' ', '=', ':':
@@ -290,6 +308,46 @@ func (sc *scanner) phoneIntl(start, i int) int {
 		return end
 	}
 	return 0
+}
+
+// phone00 matches an international number dialled with the "00" prefix
+// instead of '+', written in groups: "0044 20 7946 0958", "0049-30-1234567".
+// The first group is the prefix and a country code ("0044", "001",
+// "00353"); a zero-padded ID is rarely split into groups like that.
+func (sc *scanner) phone00(t *numTok) int {
+	s := sc.s
+	if t.ng < 3 || (t.sep != ' ' && t.sep != '-') {
+		return 0
+	}
+	g0 := s[t.start[0]:t.end[0]]
+	if len(g0) < 3 || len(g0) > 5 || g0[0] != '0' || g0[1] != '0' || !countryCode(g0[2:]) {
+		return 0
+	}
+	return sc.phoneIntl(int(t.start[0]), int(t.start[0])+2)
+}
+
+// countryCode reports whether cc is an assigned ITU calling code (E.164):
+// 1 and 7; the two-digit codes; and the three-digit blocks.
+func countryCode(cc string) bool {
+	switch len(cc) {
+	case 1:
+		return cc == "1" || cc == "7"
+	case 2:
+		switch cc {
+		case "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41",
+			"43", "44", "45", "46", "47", "48", "49", "51", "52", "53", "54",
+			"55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66",
+			"81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98":
+			return true
+		}
+	case 3:
+		switch cc[:2] {
+		case "21", "22", "23", "24", "25", "26", "28", "29", "35", "37", "38",
+			"42", "50", "59", "67", "68", "69", "85", "87", "88", "96", "97", "99":
+			return true
+		}
+	}
+	return false
 }
 
 // paren matches "(312) 555-0193".
