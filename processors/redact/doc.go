@@ -55,7 +55,8 @@
 //	               secret keys; Azure AD client secrets (…Q~…) and
 //	               AccountKey=/SharedAccessKey=; JWTs eyJ….eyJ….sig
 //	bearer         the credential after Bearer, Basic or Token (not a challenge  Bearer [REDACTED]
-//	               such as Bearer realm="…")
+//	               such as Bearer realm="…"), also in JSON arrays, Go's header
+//	               map print and HAR {"name": …, "value": …} pairs
 //	cookie         every cookie value after Cookie: or Set-Cookie: (attributes   name=[REDACTED]
 //	               such as Path or SameSite are kept)
 //	private_key    PEM private key blocks, raw, JSON-escaped or YAML-indented;    [PRIVATE_KEY_REDACTED]
@@ -68,17 +69,25 @@
 //	               signature, code, X-Amz-Signature, X-Goog-Signature, …)
 //	inline_secret  values after a secret name in free text: password=…,         password=[REDACTED]
 //	               "token": "…", client_secret: …, PGPASSWORD=…, --password=…;
-//	               bind parameters and references ($1, ?, :name, ${VAR}) are kept
+//	               kept: bind parameters and references ($1, ?, :name,
+//	               %(name)s, ${VAR}, ${{ secrets.X }}, {{ .Values.x }}), code
+//	               that refers to the secret (settings.CLIENT_SECRET,
+//	               fetch_token(…)), masks ("***", "****1234", [FILTERED],
+//	               (sensitive value), <redacted>), yes/no answers and Vault's
+//	               audit HMACs (hmac-sha256:…)
 //	sql_password   IDENTIFIED BY '…', PASSWORD '…', Redis AUTH … (also as         '[REDACTED]'
 //	               MONITOR prints it: "AUTH" "…")
-//	ip             IPv4 and IPv6 addresses, also a URL's host after its userinfo; [IP_REDACTED]
+//	ip             IPv4 and IPv6 addresses, private ranges included, also a URL's [IP_REDACTED]
+//	               host after its userinfo; loopback (127.x, ::1) and 0.0.0.0
+//	               are kept;
 //	               a dotted quad read as a version ("version 1.2.3.4",
 //	               "v1.2.3.4", "Chrome/120.0.0.0", "pkg@1.2.3.4") is kept
 //	iban           IBANs of the right length for their country, mod-97 valid     [IBAN_REDACTED]
 //	ssn            US SSNs AAA-GG-SSSS outside the never-assigned ranges         [SSN_REDACTED]
 //	phone          +CC… (also %2B-encoded) with 9–15 digits, 00CC … in groups     [PHONE_REDACTED]
 //	               (an assigned country code), (312) 555-0193, 303-555-0145,
-//	               303.555.0145
+//	               303.555.0145, trunk-0 national numbers in groups
+//	               (020 7946 0321, 07700 900461)
 //	key_secret     the whole value of an attribute whose key names a secret      [REDACTED]
 //	               (password, passwd, pwd, passphrase, secret, token, api_key,
 //	               apikey, authorization, cookie, session, credit_card,

@@ -104,7 +104,11 @@ func genSecret(r *rand.Rand, kind uint8) string {
 	case 1:
 		return genCard(r)
 	case 2:
-		ip := fmt.Sprintf("%d.%d.%d.%d", 1+r.IntN(223), r.IntN(256), r.IntN(256), 1+r.IntN(254))
+		first := 1 + r.IntN(222) // 1–223 but 127: loopback is kept
+		if first >= 127 {
+			first++
+		}
+		ip := fmt.Sprintf("%d.%d.%d.%d", first, r.IntN(256), r.IntN(256), 1+r.IntN(254))
 		return ip
 	default:
 		// A digit and both cases in every body, as real keys have.

@@ -33,9 +33,11 @@ func (sc *scanner) scheme(i int) int {
 	for end < len(s) && s[end] == '=' {
 		end++
 	}
-	if end > j && end < len(s) && (s[end] == '"' || s[end] == '\\' || s[end] == '[' || isWord[s[end]]) {
+	if end > j && end < len(s) && (s[end] == '"' || s[end] == '\\' || s[end] == '[' || isWord[s[end]]) && authParamName(s[cs:j]) {
 		// realm="…": an auth-param, not a credential. '[' because a value
-		// redacted by another rule reads as one on a second pass.
+		// redacted by another rule reads as one on a second pass. A
+		// base64 credential's padding before a closing quote ("Basic
+		// dXNlcjpw==\"") is not: auth-param names have no digits.
 		return 0
 	}
 	if run < 8 || !credentialLike(s[cs:j]) {
@@ -48,6 +50,17 @@ func (sc *scanner) scheme(i int) int {
 		return end
 	}
 	return 0
+}
+
+// authParamName reports whether w can be an auth-param name (realm, error,
+// error_description, scope, charset, …): letters, '_' and '-' only.
+func authParamName(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; !isLower(c) && !isUpper(c) && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return w != ""
 }
 
 // credentialLike rejects all-lower-case words, which random credentials
@@ -97,6 +110,13 @@ func (sc *scanner) assign(i int) int {
 		}
 	}
 	key := s[ks:k]
+	if quoted && equalFold(key, "value") {
+		// A header as HAR and other JSON dumps write it:
+		// {"name": "Authorization", "value": "Bearer …"}.
+		if name := harName(s[sc.last : ks-1]); name != "" {
+			key = name
+		}
+	}
 	if s[i] == ':' && sc.at(ks-1) == ':' && sc.inARN(ks-1) {
 		// "arn:aws:secretsmanager:…:secret:name": a resource type, not a
 		// name: value pair.
@@ -109,17 +129,23 @@ func (sc *scanner) assign(i int) int {
 	}
 	if kind == kindCookie {
 		if s[i] == ':' {
-			return sc.cookieHeader(i + 1)
+			return sc.cookieHeader(skipArrayOpen(s, i+1))
 		}
 		kind = kindSecret
 	}
-	vs, ve, next := valueBounds(s, i+1, query)
+	vs, ve, next := valueBounds(s, skipArrayOpen(s, i+1), query)
 	if ve <= vs {
 		return i + 1
 	}
 	v := s[vs:ve]
-	if sc.e.isPlaceholder(v) {
+	if sc.e.isPlaceholder(v) || isMasked(v) || isAuditHash(v) {
 		return next
+	}
+	if v[0] == '(' {
+		// "password = (sensitive value)": Terraform's mask.
+		if e := strings.IndexByte(s[vs:min(len(s), vs+32)], ')'); e > 0 && isMasked(s[vs:vs+e+1]) {
+			return vs + e + 1
+		}
 	}
 	switch {
 	case kind == kindAuthz && (startsWithSchemeWord(s[vs:]) || (s[vs] == '[' && startsWithSchemeWord(s[vs+1:]))):
@@ -132,7 +158,7 @@ func (sc *scanner) assign(i int) int {
 	case vs == i+1+countBlanks(s[i+1:]) && (v == "null" || v == "true" || v == "false"):
 		// JSON literals: "token": null says there is no token.
 		return next
-	case isBindParam(v) && !sc.anyMatch(v):
+	case (isBindParam(v) || isCodeRef(v)) && !sc.anyMatch(v):
 		// "SET password = $1", "password: ${DB_PASSWORD}": a reference to
 		// the secret, which is what SQL with placeholders is for. One that
 		// holds something the rules would redact is redacted whole, so a
@@ -152,6 +178,130 @@ func (sc *scanner) assign(i int) int {
 	return i + 1
 }
 
+// skipArrayOpen skips a '[' that opens a list of values at i, when a
+// quoted value follows it — {"Authorization":["Basic …"]} — or a value
+// that runs to its ']' — Go's map[Authorization:[Bearer …]].
+func skipArrayOpen(s string, i int) int {
+	j := i
+	for j < len(s) && s[j] == ' ' {
+		j++
+	}
+	if j+1 >= len(s) || s[j] != '[' || s[j+1] == '[' {
+		return i
+	}
+	if q := s[j+1]; q == '"' || q == '\'' {
+		return j + 1
+	}
+	return i
+}
+
+// harName returns the header name of a {"name": "X", "value": …} pair
+// whose "value" key is quoted at the end of before, or "".
+func harName(before string) string {
+	b := strings.TrimRight(before, " \t")
+	if !strings.HasSuffix(b, ",") {
+		return ""
+	}
+	b = strings.TrimRight(b[:len(b)-1], " \t")
+	if !strings.HasSuffix(b, `"`) {
+		return ""
+	}
+	b = b[:len(b)-1]
+	q := strings.LastIndexByte(b, '"')
+	if q < 0 || len(b)-q > 64 {
+		return ""
+	}
+	name := b[q+1:]
+	rest := strings.TrimRight(b[:q], " \t")
+	if !strings.HasSuffix(rest, ":") {
+		return ""
+	}
+	rest = strings.TrimRight(rest[:len(rest)-1], " \t")
+	if !strings.HasSuffix(rest, `"name"`) && !strings.HasSuffix(rest, `"Name"`) {
+		return ""
+	}
+	return name
+}
+
+// isMasked reports whether a value is a mask or a stand-in, not a secret:
+// "***", "********", "****1234", "[FILTERED]" (Rails), "(sensitive
+// value)" (Terraform), "<redacted>", and the answers of messages such as
+// "(using password: YES)".
+func isMasked(v string) bool {
+	stars := strings.Count(v, "*") + strings.Count(v, "•")*3 + strings.Count(v, "●")*3
+	if stars >= 2 && 2*stars >= len(v) {
+		return true
+	}
+	switch strings.ToLower(v) {
+	case "[filtered]", "[hidden]", "[masked]", "[secure]", "[protected]",
+		"<redacted>", "<hidden>", "<masked>", "<secret>", "<sensitive>", "<none>",
+		"(sensitive value)", "(sensitive)", "(hidden)", "(redacted)",
+		"redacted", "filtered", "masked", "hidden", "yes", "no", "none", "nil",
+		"null", "n/a", "empty", "unset", "not set", "true", "false":
+		return true
+	}
+	return false
+}
+
+// isAuditHash reports whether v is a value as Vault's audit log writes a
+// secret: its HMAC, "hmac-sha256:<hex>", not the secret.
+func isAuditHash(v string) bool {
+	h, ok := strings.CutPrefix(v, "hmac-sha256:")
+	if !ok || len(h) < 32 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if !isHex(h[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isCodeRef reports whether v, the value after a secret name, is code that
+// refers to the secret — a call ("client.fetch_token(url"), a setting
+// ("settings.CLIENT_SECRET", "config.db.password") — as stack traces
+// print it, rather than the secret.
+func isCodeRef(v string) bool {
+	end := len(v)
+	call := false
+	if p := strings.IndexByte(v, '('); p > 0 {
+		end, call = p, true
+	}
+	path := v[:end]
+	segs := strings.Split(path, ".")
+	for _, seg := range segs {
+		if seg == "" || isDigit(seg[0]) {
+			return false
+		}
+		for i := 0; i < len(seg); i++ {
+			if !isWord[seg[i]] && seg[i] != '_' {
+				return false
+			}
+		}
+	}
+	if call {
+		return true
+	}
+	if len(segs) < 2 {
+		return false
+	}
+	switch segs[0] {
+	case "settings", "config", "conf", "cfg", "env", "os", "process", "self", "this",
+		"params", "opts", "options", "args", "secrets", "vars", "Values", "ctx", "app", "current_app":
+		return true
+	}
+	last := segs[len(segs)-1]
+	upper := false
+	for i := 0; i < len(last); i++ {
+		if isLower(last[i]) {
+			return false
+		}
+		upper = upper || isUpper(last[i])
+	}
+	return upper
+}
+
 // inARN reports whether the ':' at j is inside an Amazon Resource Name:
 // the word it belongs to, back to a blank or quote, starts with "arn:".
 func (sc *scanner) inARN(j int) bool {
@@ -168,6 +318,14 @@ func (sc *scanner) inARN(j int) bool {
 func isBindParam(v string) bool {
 	switch {
 	case v == "?" || v == "%s" || v == "%v" || v == "%d":
+		return true
+	case len(v) >= 3 && v[0] == '%' && v[1] == '(':
+		// pyformat, "%(password)s" (the value stops at its ')')
+		for i := 2; i < len(v); i++ {
+			if !isWord[v[i]] && v[i] != '_' {
+				return false
+			}
+		}
 		return true
 	case len(v) >= 2 && v[0] == '$' && isDigit(v[1]):
 		for i := 2; i < len(v); i++ {
@@ -189,8 +347,12 @@ func isBindParam(v string) bool {
 	return false
 }
 
-// isTemplateRef reports whether v is ${NAME}, ${NAME:-default} and the like.
+// isTemplateRef reports whether v is ${NAME}, ${NAME:-default} and the
+// like, or a template expression ${{ … }} / {{ … }}.
 func isTemplateRef(v string) bool {
+	if (strings.HasPrefix(v, "${{") || strings.HasPrefix(v, "{{")) && strings.HasSuffix(v, "}}") {
+		return true
+	}
 	if len(v) < 4 || !strings.HasPrefix(v, "${") || v[len(v)-1] != '}' {
 		return false
 	}
@@ -263,6 +425,13 @@ func valueBounds(s string, i int, query bool) (vs, ve, next int) {
 		return vs, len(s), len(s)
 	}
 	vs = i
+	// A template expression, "${{ secrets.TOKEN }}" (GitHub Actions) or
+	// "{{ .Values.password }}" (Helm, Jinja), runs to its "}}".
+	if strings.HasPrefix(s[i:], "${{") || strings.HasPrefix(s[i:], "{{") {
+		if e := strings.Index(s[i:], "}}"); e > 0 && e < 256 && strings.IndexByte(s[i:i+e], '\n') < 0 {
+			return vs, i + e + 2, i + e + 2
+		}
+	}
 	// A template reference, ${NAME}, ends at its own brace when a
 	// delimiter follows it.
 	if strings.HasPrefix(s[i:], "${") {
@@ -402,7 +571,7 @@ func (sc *scanner) url(i int) int {
 		if strings.Contains(user, "%40") || strings.IndexByte(user, '@') >= 0 {
 			sc.emit(as, as+c, ruleEmail)
 		}
-		if pass != "" && !sc.e.isPlaceholder(pass) {
+		if pass != "" && !sc.e.isPlaceholder(pass) && !isMasked(pass) {
 			sc.emit(as+c+1, at, ruleURLPassword)
 		}
 	} else if tokenLike(ui) {
@@ -525,7 +694,7 @@ func (sc *scanner) sqlQuote(i int) int {
 		}
 		ve++
 	}
-	if ve == vs || sc.e.isPlaceholder(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
+	if ve == vs || sc.e.isPlaceholder(s[vs:ve]) || isMasked(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
 		return i + 1
 	}
 	return ve
@@ -555,10 +724,24 @@ func (sc *scanner) redisAuth(i int) int {
 	for ve > vs && s[ve-1] == ' ' {
 		ve--
 	}
-	if ve == vs || sc.e.isPlaceholder(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
+	if ve == vs || sc.e.isPlaceholder(s[vs:ve]) || isMasked(s[vs:ve]) || authMessage(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
 		return 0
 	}
 	return ve
+}
+
+// authMessage reports whether what follows "AUTH" is a message about the
+// command ("AUTH failed: WRONGPASS …") rather than its arguments.
+func authMessage(args string) bool {
+	w, _, _ := strings.Cut(args, " ")
+	if strings.HasSuffix(w, ":") || strings.HasSuffix(w, ",") || strings.HasSuffix(w, ".") {
+		return true
+	}
+	switch strings.ToLower(w) {
+	case "failed", "error", "required", "ok", "succeeded", "successful", "rejected", "denied", "timeout":
+		return true
+	}
+	return false
 }
 
 // redisMonitorAuth matches the quoted arguments of AUTH as MONITOR and the

@@ -105,6 +105,9 @@ func (sc *scanner) number(i int) int {
 		if e := sc.phone00(&t); e > 0 {
 			return e
 		}
+		if e := sc.phoneNational(&t); e > 0 {
+			return e
+		}
 	}
 	if overflow {
 		return int(t.start[t.ng-5])
@@ -156,6 +159,11 @@ func (sc *scanner) ipv4Tok(t *numTok, i int) bool {
 	}
 	if sc.versionContext(i) {
 		return false
+	}
+	if g := sc.s[t.start[0]:t.end[0]]; g == "127" || sc.s[i:t.end[3]] == "0.0.0.0" {
+		// Loopback and "any": no one's address, and everywhere in logs
+		// ("dial tcp 127.0.0.1:6379", "listening on 0.0.0.0:8080").
+		return true
 	}
 	return sc.emit(i, int(t.end[3]), ruleIP)
 }
@@ -324,6 +332,36 @@ func (sc *scanner) phone00(t *numTok) int {
 		return 0
 	}
 	return sc.phoneIntl(int(t.start[0]), int(t.start[0])+2)
+}
+
+// phoneNational matches a number in the national format of the countries
+// that dial a trunk 0 (the UK, Germany, France, …): a first group of 3–5
+// digits starting "0" and a non-zero digit, then one or two groups, 10 or
+// 11 digits in all, separated by single spaces: "020 7946 0321",
+// "07700 900461", "0161 496 0000", "030 1234567".
+func (sc *scanner) phoneNational(t *numTok) int {
+	s := sc.s
+	if (t.ng != 2 && t.ng != 3) || t.sep != ' ' {
+		return 0
+	}
+	g0 := s[t.start[0]:t.end[0]]
+	if len(g0) < 3 || len(g0) > 5 || g0[0] != '0' || g0[1] == '0' {
+		return 0
+	}
+	n := 0
+	for k := 0; k < t.ng; k++ {
+		if t.glen(k) < 3 {
+			return 0
+		}
+		n += t.glen(k)
+	}
+	if n != 10 && n != 11 {
+		return 0
+	}
+	if sc.emit(int(t.start[0]), int(t.end[t.ng-1]), rulePhone) {
+		return int(t.end[t.ng-1])
+	}
+	return 0
 }
 
 // countryCode reports whether cc is an assigned ITU calling code (E.164):
