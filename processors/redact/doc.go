@@ -66,11 +66,12 @@
 //	               token used as the whole userinfo (Sentry DSN keys)
 //	query_secret   values of sensitive URL query parameters (token,             token=[REDACTED]
 //	               access_token, client_secret, api_key, key, password, sig,
-//	               signature, code, X-Amz-Signature, X-Goog-Signature, …)
+//	               signature, code, X-Amz-Signature, X-Goog-Signature, …), also
+//	               inside a URL-encoded URL (%3Ftoken%3D…)
 //	inline_secret  values after a secret name in free text: password=…,         password=[REDACTED]
 //	               "token": "…", client_secret: …, PGPASSWORD=…, --password=…;
 //	               kept: bind parameters and references ($1, ?, :name,
-//	               %(name)s, ${VAR}, ${{ secrets.X }}, {{ .Values.x }}), code
+//	               %(name)s, ${VAR}, $VAR, ${{ secrets.X }}, {{ .Values.x }}), code
 //	               that refers to the secret (settings.CLIENT_SECRET,
 //	               fetch_token(…)), masks ("***", "****1234", [FILTERED],
 //	               (sensitive value), <redacted>), yes/no answers and Vault's
@@ -87,7 +88,7 @@
 //	phone          +CC… (also %2B-encoded) with 9–15 digits, 00CC … in groups     [PHONE_REDACTED]
 //	               (an assigned country code), (312) 555-0193, 303-555-0145,
 //	               303.555.0145, trunk-0 national numbers in groups
-//	               (020 7946 0321, 07700 900461)
+//	               (020 7946 0321, 07700 900461, 06 41 27 90 59)
 //	key_secret     the whole value of an attribute whose key names a secret      [REDACTED]
 //	               (password, passwd, pwd, passphrase, secret, token, api_key,
 //	               apikey, authorization, cookie, session, credit_card,
@@ -107,6 +108,9 @@
 // idempotency_token, PublicKeyToken). The same names decide in free text
 // ("password=…", "pageToken=…"), where an ARN's resource type
 // ("…:secret:name") is not a name.
+//
+// A key whose last word is "version" (app.version, os.kernel_version) is not
+// scanned: a four-part version is not an address.
 //
 // Keys on the allowlist by name are never touched: trace and span IDs,
 // http.route, http.request.method and exact Config.Allow entries. Keys

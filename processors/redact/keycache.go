@@ -105,8 +105,15 @@ func (e *Engine) decideBytes(key string) keyDecision {
 	if r, ok := e.keyRule(key); ok {
 		return keyRule + keyDecision(r)
 	}
-	if e.allowedPrefix(key) {
+	if e.allowedPrefix(key) || isVersionKey(key) {
 		return keyAllowed
 	}
 	return keyScan
+}
+
+// isVersionKey reports whether the key names a version (app.version,
+// service.version, os.kernel_version): its value is not scanned, so a
+// four-part version is not taken for an address.
+func isVersionKey(key string) bool {
+	return endsWithWord(key, len(key), "version")
 }

@@ -178,6 +178,48 @@ func (sc *scanner) assign(i int) int {
 	return i + 1
 }
 
+// encodedQuery handles a query parameter inside a URL-encoded URL — the
+// "%3D" at i of "…%3Ftoken%3D<value>%26…", as a redirect or next
+// parameter carries it: a sensitive name's value, up to the next encoded
+// or plain delimiter, is redacted.
+func (sc *scanner) encodedQuery(i int) int {
+	s := sc.s
+	// The name follows an encoded '?' or '&' ("%3F", "%26").
+	lo := max(sc.last, i-64)
+	ks := -1
+	for j := i - 3; j >= lo; j-- {
+		if s[j] == '%' {
+			if d := strings.ToUpper(s[j+1 : j+3]); d == "3F" || d == "26" {
+				ks = j + 3
+			}
+			break
+		}
+		if !isWord[s[j]] && s[j] != '_' && s[j] != '-' && s[j] != '.' {
+			break
+		}
+	}
+	if ks < 0 || ks >= i || inlineKind(s[ks:i], true) == kindNone {
+		return i + 3
+	}
+	vs := i + 3
+	ve := vs
+	for ve < len(s) && !valueStop(s, ve, true) && s[ve] != '%' {
+		ve++
+	}
+	// A value may hold encoded bytes of its own; it ends at an encoded
+	// '&' or '#'.
+	for ve+2 < len(s) && s[ve] == '%' && !(s[ve+1] == '2' && (s[ve+2] == '6' || s[ve+2] == '3')) {
+		ve += 3
+		for ve < len(s) && !valueStop(s, ve, true) && s[ve] != '%' {
+			ve++
+		}
+	}
+	if ve == vs || sc.e.isPlaceholder(s[vs:ve]) || !sc.emit(vs, ve, ruleQuerySecret) {
+		return i + 3
+	}
+	return ve
+}
+
 // skipArrayOpen skips a '[' that opens a list of values at i, when a
 // quoted value follows it — {"Authorization":["Basic …"]} — or a value
 // that runs to its ']' — Go's map[Authorization:[Bearer …]].
@@ -265,8 +307,8 @@ func isAuditHash(v string) bool {
 func isCodeRef(v string) bool {
 	end := len(v)
 	call := false
-	if p := strings.IndexByte(v, '('); p > 0 {
-		end, call = p, true
+	if p := strings.IndexAny(v, "(["); p > 0 {
+		end, call = p, true // a call or a subscript: os.environ["KEY"]
 	}
 	path := v[:end]
 	segs := strings.Split(path, ".")
@@ -323,6 +365,14 @@ func isBindParam(v string) bool {
 		// pyformat, "%(password)s" (the value stops at its ')')
 		for i := 2; i < len(v); i++ {
 			if !isWord[v[i]] && v[i] != '_' {
+				return false
+			}
+		}
+		return true
+	case len(v) >= 2 && v[0] == '$' && (isUpper(v[1]) || v[1] == '_'):
+		// a shell variable, $DB_PASSWORD
+		for i := 2; i < len(v); i++ {
+			if !isUpper(v[i]) && !isDigit(v[i]) && v[i] != '_' {
 				return false
 			}
 		}
@@ -724,17 +774,38 @@ func (sc *scanner) redisAuth(i int) int {
 	for ve > vs && s[ve-1] == ' ' {
 		ve--
 	}
-	if ve == vs || sc.e.isPlaceholder(s[vs:ve]) || isMasked(s[vs:ve]) || authMessage(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
+	if m, rest, _ := strings.Cut(s[vs:ve], " "); smtpMechanism(m) {
+		// SMTP's "AUTH PLAIN <credentials>": the mechanism stays.
+		if rest == "" {
+			return 0
+		}
+		vs += len(m) + 1
+		for vs < ve && s[vs] == ' ' {
+			vs++
+		}
+	}
+	if ve == vs || sc.e.isPlaceholder(s[vs:ve]) || isMasked(s[vs:ve]) || isBindParam(s[vs:ve]) || authMessage(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
 		return 0
 	}
 	return ve
+}
+
+// smtpMechanism reports whether w is an SASL mechanism of SMTP's AUTH.
+func smtpMechanism(w string) bool {
+	switch w {
+	case "LOGIN", "PLAIN", "CRAM-MD5", "DIGEST-MD5", "XOAUTH2", "OAUTHBEARER", "GSSAPI", "NTLM", "EXTERNAL", "SCRAM-SHA-1", "SCRAM-SHA-256":
+		return true
+	}
+	return false
 }
 
 // authMessage reports whether what follows "AUTH" is a message about the
 // command ("AUTH failed: WRONGPASS …") rather than its arguments.
 func authMessage(args string) bool {
 	w, _, _ := strings.Cut(args, " ")
-	if strings.HasSuffix(w, ":") || strings.HasSuffix(w, ",") || strings.HasSuffix(w, ".") {
+	if strings.HasSuffix(w, ":") || strings.HasSuffix(w, ",") || strings.HasSuffix(w, ".") ||
+		(strings.HasPrefix(w, "<") && strings.HasSuffix(w, ">")) {
+		// "AUTH failed: …", "ERR AUTH <password> called without …"
 		return true
 	}
 	switch strings.ToLower(w) {

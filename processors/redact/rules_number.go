@@ -90,6 +90,9 @@ func (sc *scanner) number(i int) int {
 		if t.ng == 3 && sc.nanp(&t) {
 			return end
 		}
+		if e := sc.phonePairs(&t); e > 0 {
+			return e
+		}
 	case '-':
 		if t.ng == 3 && sc.ssn(&t) {
 			return end
@@ -106,6 +109,9 @@ func (sc *scanner) number(i int) int {
 			return e
 		}
 		if e := sc.phoneNational(&t); e > 0 {
+			return e
+		}
+		if e := sc.phonePairs(&t); e > 0 {
 			return e
 		}
 	}
@@ -158,6 +164,10 @@ func (sc *scanner) ipv4Tok(t *numTok, i int) bool {
 		}
 	}
 	if sc.versionContext(i) {
+		return false
+	}
+	if e := int(t.end[3]); e+1 < len(sc.s) && sc.s[e] == '-' && (isLower(sc.s[e+1]) || isUpper(sc.s[e+1])) {
+		// A pre-release or build suffix: V8's "11.3.244.8-node.23".
 		return false
 	}
 	if g := sc.s[t.start[0]:t.end[0]]; g == "127" || sc.s[i:t.end[3]] == "0.0.0.0" {
@@ -360,6 +370,27 @@ func (sc *scanner) phoneNational(t *numTok) int {
 	}
 	if sc.emit(int(t.start[0]), int(t.end[t.ng-1]), rulePhone) {
 		return int(t.end[t.ng-1])
+	}
+	return 0
+}
+
+// phonePairs matches a French national number written in pairs, with
+// spaces or dots: "06 41 27 90 59", "01.42.68.53.00".
+func (sc *scanner) phonePairs(t *numTok) int {
+	s := sc.s
+	if t.ng != 5 || (t.sep != ' ' && t.sep != '.') {
+		return 0
+	}
+	for k := 0; k < 5; k++ {
+		if t.glen(k) != 2 {
+			return 0
+		}
+	}
+	if s[t.start[0]] != '0' || s[t.start[0]+1] == '0' {
+		return 0
+	}
+	if sc.emit(int(t.start[0]), int(t.end[4]), rulePhone) {
+		return int(t.end[4])
 	}
 	return 0
 }

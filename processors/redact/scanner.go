@@ -216,6 +216,8 @@ func (sc *scanner) percent(i int) int {
 					return end
 				}
 			}
+		case s[i+1] == '3' && (s[i+2] == 'D' || s[i+2] == 'd'):
+			return sc.encodedQuery(i)
 		}
 	}
 	return i + 1
