@@ -39,6 +39,7 @@
 //
 //	name           replaces                                                       with
 //	email          local@domain, also %40- and \u0040-encoded, plus-tagged         [EMAIL_REDACTED]
+//	               (not a file name such as logo@2x.png)
 //	credit_card    13–19 digits, optionally grouped by single spaces or dashes,   [CREDIT_CARD_REDACTED]
 //	               with a card network's prefix and length, passing Luhn;
 //	               also int64 values (Engine.Int)
@@ -80,7 +81,8 @@
 //	               MONITOR prints it: "AUTH" "…")
 //	ip             IPv4 and IPv6 addresses, private ranges included, also a URL's [IP_REDACTED]
 //	               host after its userinfo; loopback (127.x, ::1) and 0.0.0.0
-//	               are kept;
+//	               are kept, as are hex pairs joined by ':' (MAC addresses,
+//	               certificate fingerprints);
 //	               a dotted quad read as a version ("version 1.2.3.4",
 //	               "v1.2.3.4", "Chrome/120.0.0.0", "pkg@1.2.3.4") is kept
 //	iban           IBANs of the right length for their country, mod-97 valid     [IBAN_REDACTED]

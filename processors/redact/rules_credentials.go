@@ -620,6 +620,10 @@ func (sc *scanner) url(i int) int {
 		user, pass := ui[:c], ui[c+1:]
 		if strings.Contains(user, "%40") || strings.IndexByte(user, '@') >= 0 {
 			sc.emit(as, as+c, ruleEmail)
+		} else if tokenLike(user) {
+			// A key as the user name: a legacy Sentry DSN's public key
+			// (https://<public>:<secret>@…).
+			sc.emit(as, as+c, ruleURLPassword)
 		}
 		if pass != "" && !sc.e.isPlaceholder(pass) && !isMasked(pass) {
 			sc.emit(as+c+1, at, ruleURLPassword)
@@ -760,7 +764,7 @@ func (sc *scanner) redisAuth(i int) int {
 	if !strings.HasPrefix(s[i:], "AUTH ") {
 		return 0
 	}
-	if p := sc.at(i - 1); p != 0 && !isSpace(p) && p != '"' && p != '\'' {
+	if p := sc.at(i - 1); p != 0 && !isSpace(p) && p != '"' && p != '\'' && p != '=' {
 		return 0
 	}
 	vs := i + 5

@@ -1,5 +1,7 @@
 package redact
 
+import "strings"
+
 // email matches local@domain around an '@' at s[at] (or its encodings
 // "%40" and "\u0040", atLen bytes long). The local part is found by looking
 // left, which is cheaper than trying every word start.
@@ -23,7 +25,7 @@ func (sc *scanner) email(at, atLen int) int {
 		return next
 	}
 	end := domainEnd(s, next)
-	if end < 0 {
+	if end < 0 || densitySuffix(s[next:end]) {
 		return next
 	}
 	if end < len(s) && s[end] == ':' && s[ls:at] == "git" {
@@ -34,6 +36,25 @@ func (sc *scanner) email(at, atLen int) int {
 		return next
 	}
 	return end
+}
+
+// densitySuffix reports whether domain is the scale suffix of an asset's
+// file name, as in "logo@2x.png" and "icon@1.5x.webp": not an address.
+func densitySuffix(domain string) bool {
+	name, ext, ok := strings.Cut(domain, "x.")
+	if !ok || name == "" || strings.IndexByte(ext, '.') >= 0 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if !isDigit(name[i]) && name[i] != '.' {
+			return false
+		}
+	}
+	switch strings.ToLower(ext) {
+	case "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico", "bmp", "tiff":
+		return true
+	}
+	return false
 }
 
 // domainEnd returns the end of the host name starting at i, or -1 when it

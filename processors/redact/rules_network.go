@@ -22,6 +22,11 @@ func (sc *scanner) ipv6(i int) int {
 	if end <= i+1 || glued(s, end) || (end < len(s) && s[end] == '.') || !hasDigit(s[st:end]) {
 		return 0
 	}
+	if e := hexPairsEnd(s, st); e > 0 {
+		// A certificate fingerprint or a MAC address, "5E:FF:56:A2:…":
+		// pairs of hex digits, six or more, no "::".
+		return e
+	}
 	if sc.emit(st, end, ruleIP) {
 		return end
 	}
@@ -107,6 +112,26 @@ func parseIPv4(s string, i int) int {
 	}
 	if j < len(s) && isDigit(s[j]) {
 		return -1
+	}
+	return j
+}
+
+// hexPairsEnd returns the end of a run of six or more two-digit hex groups
+// joined by ':' at i ("02:42:ac:11:00:02", a SHA-256 fingerprint), or 0.
+func hexPairsEnd(s string, i int) int {
+	n := 0
+	j := i
+	for j+1 < len(s) && isHex(s[j]) && isHex(s[j+1]) && (j+2 == len(s) || !isHex(s[j+2])) {
+		n++
+		j += 2
+		if j+1 < len(s) && s[j] == ':' && isHex(s[j+1]) {
+			j++
+			continue
+		}
+		break
+	}
+	if n < 6 || (j < len(s) && s[j] == ':') {
+		return 0
 	}
 	return j
 }

@@ -225,7 +225,8 @@ func (sc *scanner) versionContext(i int) bool {
 		j--
 	}
 	w := sc.s[j:we]
-	for _, v := range [...]string{"version", "ver", "release", "build", "rev", "revision", "firmware", "fw"} {
+	for _, v := range [...]string{"version", "ver", "release", "build", "rev", "revision", "firmware", "fw",
+		"previous", "prev", "patch", "upgraded", "downgraded"} {
 		if equalFold(w, v) {
 			return true
 		}
