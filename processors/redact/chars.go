@@ -95,7 +95,7 @@ func init() {
 		isLocal[c] = isWord[c] || b == '.' || b == '_' || b == '%' || b == '+' || b == '-'
 		isToken68[c] = isWord[c] || b == '-' || b == '.' || b == '_' || b == '~' || b == '+' || b == '/'
 	}
-	for _, b := range []byte("@:=%+('-~\\") {
+	for _, b := range []byte("@:=%+('-~\\<") {
 		class[b] = clsSpecial
 	}
 	charset['-'] |= bDash

@@ -53,11 +53,12 @@ const (
 
 // Inline kinds: what a secret-looking name in free text leads to.
 const (
-	kindNone   uint8 = iota
-	kindSecret       // value → [REDACTED] (inline_secret / query_secret)
-	kindAPIKey       // Azure AccountKey=…/SharedAccessKey=… → [API_KEY_REDACTED]
-	kindAuthz        // Authorization: leave "Bearer x" to the scheme rule
-	kindCookie       // Cookie:/Set-Cookie: header → cookie rule
+	kindNone        uint8 = iota
+	kindSecret            // value → [REDACTED] (inline_secret / query_secret)
+	kindAPIKey            // Azure AccountKey=…/SharedAccessKey=… → [API_KEY_REDACTED]
+	kindAuthz             // Authorization: leave "Bearer x" to the scheme rule
+	kindCookie            // Cookie:/Set-Cookie: header → cookie rule
+	kindCredentials       // credentials: a lone token is the secret; a pair inside is left to itself
 )
 
 // lastWords maps the lower-cased last byte of a name to the last words
@@ -264,6 +265,8 @@ func inlineKind(key string, query bool) uint8 {
 		return kindAuthz
 	case kcCookie:
 		return kindCookie
+	case kcCredentials:
+		return kindCredentials
 	}
 	// "credentials: password=x" is left to the inner pair, which then
 	// reads better. Environment-style names glue the word on: PGPASSWORD,

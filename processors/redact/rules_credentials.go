@@ -134,12 +134,25 @@ func (sc *scanner) assign(i int) int {
 		kind = kindSecret
 	}
 	vs, ve, next := valueBounds(s, skipArrayOpen(s, i+1), query)
+	if ve <= vs && s[i] == ':' {
+		// "Signature:\n<hex>" (botocore), a YAML plain scalar on the next
+		// line: one token alone on the line after the name.
+		vs, ve, next = nextLineToken(s, vs)
+	}
 	if ve <= vs {
 		return i + 1
 	}
 	v := s[vs:ve]
 	if sc.e.isPlaceholder(v) || isMasked(v) || isAuditHash(v) {
 		return next
+	}
+	if kind == kindCredentials {
+		// "credentials": "<token>" is the secret; "credentials: user=x
+		// password=y" is left to its own pairs.
+		if strings.ContainsAny(v, "= ") {
+			return i + 1
+		}
+		kind = kindSecret
 	}
 	if v[0] == '(' {
 		// "password = (sensitive value)": Terraform's mask.
@@ -220,6 +233,38 @@ func (sc *scanner) encodedQuery(i int) int {
 	return ve
 }
 
+// xmlElement handles "<name>value</name>" at i for a secret name, as XML
+// configuration holds it (<password>…</password>, <client-secret>…).
+func (sc *scanner) xmlElement(i int) int {
+	s := sc.s
+	ns := i + 1
+	ne := ns
+	for ne < len(s) && ne-ns <= 64 && isKeyChar[s[ne]] {
+		ne++
+	}
+	if ne == ns || ne >= len(s) || s[ne] != '>' {
+		return i + 1
+	}
+	name := s[ns:ne]
+	if k := inlineKind(name, false); k != kindSecret && k != kindAPIKey {
+		return i + 1
+	}
+	vs := ne + 1
+	ve := strings.Index(s[vs:min(len(s), vs+1024)], "</")
+	if ve <= 0 {
+		return i + 1
+	}
+	ve += vs
+	v := s[vs:ve]
+	if strings.ContainsAny(v, "<\n") || sc.e.isPlaceholder(v) || isMasked(v) || isBindParam(v) {
+		return ne + 1
+	}
+	if sc.emit(vs, ve, ruleInlineSecret) {
+		return ve
+	}
+	return ne + 1
+}
+
 // skipArrayOpen skips a '[' that opens a list of values at i, when a
 // quoted value follows it — {"Authorization":["Basic …"]} — or a value
 // that runs to its ']' — Go's map[Authorization:[Bearer …]].
@@ -265,14 +310,47 @@ func harName(before string) string {
 	return name
 }
 
+// nextLineToken returns the bounds of a lone token on the line after the
+// line break at i, if that is what follows: indentation, then at least 8
+// bytes without blanks or ':' up to the end of that line.
+func nextLineToken(s string, i int) (vs, ve, next int) {
+	if i >= len(s) || s[i] != '\n' {
+		return i, i, i
+	}
+	j := i + 1
+	for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+		j++
+	}
+	e := j
+	for e < len(s) && s[e] != '\n' && s[e] != '\r' && s[e] != ' ' && s[e] != ':' && s[e] != '\t' {
+		e++
+	}
+	if e-j < 8 || (e < len(s) && s[e] != '\n' && s[e] != '\r') {
+		return i, i, i
+	}
+	return j, e, e
+}
+
 // isMasked reports whether a value is a mask or a stand-in, not a secret:
 // "***", "********", "****1234", "[FILTERED]" (Rails), "(sensitive
 // value)" (Terraform), "<redacted>", and the answers of messages such as
 // "(using password: YES)".
 func isMasked(v string) bool {
-	stars := strings.Count(v, "*") + strings.Count(v, "•")*3 + strings.Count(v, "●")*3
+	stars := strings.Count(v, "*") + strings.Count(v, "•") + strings.Count(v, "●")
 	if stars >= 2 && 2*stars >= len(v) {
 		return true
+	}
+	if stars >= 3 {
+		// "***-**-6789", "**** **** **** 4242": at most a last four shown.
+		alnum := 0
+		for i := 0; i < len(v); i++ {
+			if isWord[v[i]] {
+				alnum++
+			}
+		}
+		if alnum <= 4 {
+			return true
+		}
 	}
 	switch strings.ToLower(v) {
 	case "[filtered]", "[hidden]", "[masked]", "[secure]", "[protected]",
@@ -449,6 +527,9 @@ func valueBounds(s string, i int, query bool) (vs, ve, next int) {
 	}
 	if i >= len(s) {
 		return i, i, i
+	}
+	if i+1 < len(s) && (s[i] == 'b' || s[i] == 'u' || s[i] == 'r') && (s[i+1] == '\'' || s[i+1] == '"') {
+		i++ // a Python bytes or string prefix: b'…', u"…"
 	}
 	switch q := s[i]; {
 	case q == '"' || q == '\'':

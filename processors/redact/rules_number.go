@@ -189,6 +189,18 @@ func (sc *scanner) inURLAuthority(j int) bool {
 	return strings.Contains(s[k:j], "://")
 }
 
+// lettersBefore reports whether the word that ends at j is all letters.
+func (sc *scanner) lettersBefore(j int) bool {
+	k := j
+	for k > sc.last && isWord[sc.s[k-1]] {
+		if !isLower(sc.s[k-1]) && !isUpper(sc.s[k-1]) {
+			return false
+		}
+		k--
+	}
+	return k < j && (k == 0 || !isKeyChar[sc.s[k-1]])
+}
+
 func octet(g string) bool {
 	if len(g) == 0 || len(g) > 3 {
 		return false
@@ -211,7 +223,8 @@ func (sc *scanner) versionContext(i int) bool {
 		// is an address.
 		return !sc.inURLAuthority(i - 1)
 	case '/':
-		return isWord[sc.at(i-2)]
+		// A product token, "Chrome/120.0.0.0"; not a host, "worker-2/10.0.0.5".
+		return sc.lettersBefore(i - 1)
 	case ' ', '=', ':':
 	default:
 		return false
@@ -295,6 +308,12 @@ func (sc *scanner) phoneIntl(start, i int) int {
 				break
 			}
 			j++
+			// "+49 (0)30 …": the bracketed trunk prefix runs on into the
+			// area code.
+			for j < len(s) && isDigit(s[j]) && n < 8 {
+				j++
+				n++
+			}
 		} else {
 			for j < len(s) && isDigit(s[j]) {
 				j++

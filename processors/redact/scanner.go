@@ -182,6 +182,8 @@ func (sc *scanner) special(i int) int {
 		return sc.azureSecret(i)
 	case '\\':
 		return sc.backslash(i)
+	case '<':
+		return sc.xmlElement(i)
 	}
 	return i + 1
 }
@@ -218,6 +220,8 @@ func (sc *scanner) percent(i int) int {
 			}
 		case s[i+1] == '3' && (s[i+2] == 'D' || s[i+2] == 'd'):
 			return sc.encodedQuery(i)
+		case s[i+1] == '2' && s[i+2] == '5' && i+4 < len(s) && s[i+3] == '4' && s[i+4] == '0':
+			return sc.email(i, 5) // "%2540": an '@' encoded twice
 		}
 	}
 	return i + 1
