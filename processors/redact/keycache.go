@@ -33,10 +33,14 @@ const (
 // with unsafe over a buffer that is later rewritten breaks that promise
 // for every map in the program, and for this cache too.)
 //
-// Slots are direct-mapped and written without allocation under a
-// per-slot sequence lock; concurrent writers to one slot give up rather
-// than wait, and a reader that sees a write in progress decides from the
-// bytes.
+// A key has two slots, at its index and the one beside it (two ways): two
+// hot keys whose addresses map to the same index — likely among a few dozen
+// keys in 256 slots, and decided by where the linker put the strings —
+// would otherwise evict each other on every attribute, each time deciding
+// from the bytes and writing the slot. Slots are written without allocation
+// under a per-slot sequence lock; concurrent writers to one slot give up
+// rather than wait, and a reader that sees a write in progress decides from
+// the bytes.
 type keyCache struct {
 	slots [keyCacheSlots]keySlot
 }
@@ -59,22 +63,35 @@ func keySlotIndex(p *byte, n int) uint {
 // get returns the cached decision for key, or false.
 func (c *keyCache) get(key string) (keyDecision, bool) {
 	p := unsafe.StringData(key)
-	sl := &c.slots[keySlotIndex(p, len(key))]
+	i := keySlotIndex(p, len(key))
+	if d, ok := c.slots[i].lookup(p, len(key)); ok {
+		return d, true
+	}
+	return c.slots[i^1].lookup(p, len(key))
+}
+
+// lookup returns the slot's decision if it holds the key at p of length n.
+func (sl *keySlot) lookup(p *byte, n int) (keyDecision, bool) {
 	s1 := sl.seq.Load()
 	if s1&1 != 0 {
 		return 0, false
 	}
 	ptr, meta := sl.ptr.Load(), sl.meta.Load()
-	if sl.seq.Load() != s1 || ptr != p || meta>>16 != uint64(len(key)) || meta&0xffff == 0 {
+	if sl.seq.Load() != s1 || ptr != p || meta>>16 != uint64(n) || meta&0xffff == 0 {
 		return 0, false
 	}
 	return keyDecision(meta&0xffff - 1), true
 }
 
-// put records the decision for key unless another writer holds the slot.
+// put records the decision for key in its first slot when that is free,
+// else in the second, unless another writer holds the slot.
 func (c *keyCache) put(key string, d keyDecision) {
 	p := unsafe.StringData(key)
-	sl := &c.slots[keySlotIndex(p, len(key))]
+	i := keySlotIndex(p, len(key))
+	sl := &c.slots[i]
+	if sl.meta.Load() != 0 {
+		sl = &c.slots[i^1]
+	}
 	s := sl.seq.Load()
 	if s&1 != 0 || !sl.seq.CompareAndSwap(s, s+1) {
 		return

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // The key cache must never change a decision: every key, constant or
@@ -99,5 +100,31 @@ func BenchmarkKeyDecision(b *testing.B) {
 				e.decideBytes(k)
 			}
 		})
+	}
+}
+
+// TestKeyCacheTwoWays: two keys whose addresses map to the same slot both
+// stay cached — with one way they evicted each other on every attribute.
+func TestKeyCacheTwoWays(t *testing.T) {
+	var c keyCache
+	keys := map[uint]string{}
+	var a, b string
+	for i := 0; b == ""; i++ {
+		k := strings.Clone(fmt.Sprintf("app.attribute_%d", i))
+		idx := keySlotIndex(unsafe.StringData(k), len(k))
+		if prev, ok := keys[idx]; ok {
+			a, b = prev, k
+		}
+		keys[idx] = k
+	}
+	c.put(a, keyScan)
+	c.put(b, keyAllowed)
+	for range 3 {
+		if d, ok := c.get(a); !ok || d != keyScan {
+			t.Fatalf("get(%q) = %v, %v after its neighbour was cached", a, d, ok)
+		}
+		if d, ok := c.get(b); !ok || d != keyAllowed {
+			t.Fatalf("get(%q) = %v, %v", b, d, ok)
+		}
 	}
 }
