@@ -143,7 +143,7 @@ func (sc *scanner) assign(i int) int {
 		return i + 1
 	}
 	v := s[vs:ve]
-	if sc.e.isPlaceholder(v) || isMasked(v) || isAuditHash(v) {
+	if sc.standIn(v) || isAuditHash(v) {
 		return next
 	}
 	if kind == kindCredentials {
@@ -168,9 +168,6 @@ func (sc *scanner) assign(i int) int {
 	case equalFold(key, "pwd") && v[0] == '/':
 		// $PWD in an environment dump is a directory, not a password.
 		return i + 1
-	case vs == i+1+countBlanks(s[i+1:]) && (v == "null" || v == "true" || v == "false"):
-		// JSON literals: "token": null says there is no token.
-		return next
 	case (isBindParam(v) || isCodeRef(v)) && !sc.anyMatch(v):
 		// "SET password = $1", "password: ${DB_PASSWORD}": a reference to
 		// the secret, which is what SQL with placeholders is for. One that
@@ -227,7 +224,7 @@ func (sc *scanner) encodedQuery(i int) int {
 			ve++
 		}
 	}
-	if ve == vs || sc.e.isPlaceholder(s[vs:ve]) || !sc.emit(vs, ve, ruleQuerySecret) {
+	if ve == vs || sc.standIn(s[vs:ve]) || !sc.emit(vs, ve, ruleQuerySecret) {
 		return i + 3
 	}
 	return ve
@@ -256,7 +253,7 @@ func (sc *scanner) xmlElement(i int) int {
 	}
 	ve += vs
 	v := s[vs:ve]
-	if strings.ContainsAny(v, "<\n") || sc.e.isPlaceholder(v) || isMasked(v) || isBindParam(v) {
+	if strings.ContainsAny(v, "<\n") || sc.standIn(v) || isBindParam(v) {
 		return ne + 1
 	}
 	if sc.emit(vs, ve, ruleInlineSecret) {
@@ -330,6 +327,10 @@ func nextLineToken(s string, i int) (vs, ve, next int) {
 	}
 	return j, e, e
 }
+
+// standIn reports whether a value in a secret's place stands for it rather
+// than being it: one of this engine's placeholders, or a mask (isMasked).
+func (sc *scanner) standIn(v string) bool { return sc.e.isPlaceholder(v) || isMasked(v) }
 
 // isMasked reports whether a value is a mask or a stand-in, not a secret:
 // "***", "********", "****1234", "[FILTERED]" (Rails), "(sensitive
@@ -423,14 +424,9 @@ func isCodeRef(v string) bool {
 }
 
 // inARN reports whether the ':' at j is inside an Amazon Resource Name:
-// the word it belongs to, back to a blank or quote, starts with "arn:".
+// its token starts with "arn:".
 func (sc *scanner) inARN(j int) bool {
-	s := sc.s
-	k := j
-	for k > sc.last && j-k < 256 && !isSpace(s[k-1]) && s[k-1] != '"' && s[k-1] != '\'' && s[k-1] != '=' {
-		k--
-	}
-	return strings.HasPrefix(s[k:j], "arn:")
+	return strings.HasPrefix(sc.s[sc.tokenStart(j):j], "arn:")
 }
 
 // isBindParam reports whether v is a query parameter or a template
@@ -497,14 +493,6 @@ func (sc *scanner) anyMatch(v string) bool {
 	inner := scanner{e: sc.e, s: v, on: sc.on}
 	inner.run()
 	return inner.n > 0
-}
-
-func countBlanks(s string) int {
-	n := 0
-	for n < len(s) && (s[n] == ' ' || s[n] == '\t') {
-		n++
-	}
-	return n
 }
 
 // startsWithSchemeWord reports whether v starts with a word of letters,
@@ -651,7 +639,7 @@ func (sc *scanner) cookieHeader(start int) int {
 		for j < bound && s[j] != ';' && !isSpace(s[j]) && s[j] != '"' && s[j] != ',' && s[j] != '\\' {
 			j++
 		}
-		if j > vs && !sc.e.isPlaceholder(s[vs:j]) {
+		if j > vs && !sc.standIn(s[vs:j]) {
 			sc.emit(vs, j, ruleCookie)
 		}
 		if j < bound && s[j] != ';' {
@@ -706,7 +694,7 @@ func (sc *scanner) url(i int) int {
 			// (https://<public>:<secret>@…).
 			sc.emit(as, as+c, ruleURLPassword)
 		}
-		if pass != "" && !sc.e.isPlaceholder(pass) && !isMasked(pass) {
+		if pass != "" && !sc.standIn(pass) {
 			sc.emit(as+c+1, at, ruleURLPassword)
 		}
 	} else if tokenLike(ui) {
@@ -829,7 +817,7 @@ func (sc *scanner) sqlQuote(i int) int {
 		}
 		ve++
 	}
-	if ve == vs || sc.e.isPlaceholder(s[vs:ve]) || isMasked(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
+	if ve == vs || sc.standIn(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
 		return i + 1
 	}
 	return ve
@@ -869,7 +857,7 @@ func (sc *scanner) redisAuth(i int) int {
 			vs++
 		}
 	}
-	if ve == vs || sc.e.isPlaceholder(s[vs:ve]) || isMasked(s[vs:ve]) || isBindParam(s[vs:ve]) || authMessage(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
+	if ve == vs || sc.standIn(s[vs:ve]) || isBindParam(s[vs:ve]) || authMessage(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
 		return 0
 	}
 	return ve
@@ -910,7 +898,7 @@ func (sc *scanner) redisMonitorAuth(vs int) int {
 		le++
 	}
 	ve := vs + strings.LastIndexByte(s[vs:le], '"')
-	if ve <= vs || sc.e.isPlaceholder(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
+	if ve <= vs || sc.standIn(s[vs:ve]) || !sc.emit(vs, ve, ruleSQLPassword) {
 		return 0
 	}
 	return ve

@@ -90,7 +90,7 @@ func (sc *scanner) number(i int) int {
 		if t.ng == 3 && sc.nanp(&t) {
 			return end
 		}
-		if e := sc.phonePairs(&t); e > 0 {
+		if e := sc.phoneNational(&t); e > 0 {
 			return e
 		}
 	case '-':
@@ -109,9 +109,6 @@ func (sc *scanner) number(i int) int {
 			return e
 		}
 		if e := sc.phoneNational(&t); e > 0 {
-			return e
-		}
-		if e := sc.phonePairs(&t); e > 0 {
 			return e
 		}
 	}
@@ -179,14 +176,21 @@ func (sc *scanner) ipv4Tok(t *numTok, i int) bool {
 }
 
 // inURLAuthority reports whether the '@' at j ends the userinfo of a URL:
-// the word before it, back to a blank or quote, holds "://".
+// its token holds "://".
 func (sc *scanner) inURLAuthority(j int) bool {
+	return strings.Contains(sc.s[sc.tokenStart(j):j], "://")
+}
+
+// tokenStart returns where the token that s[j] ends starts: back, at most
+// 512 bytes, to a blank, a quote, '(' or '=' ("dsn=postgres://…",
+// "SecretId=arn:aws:…"). It only reads: a token may span earlier matches.
+func (sc *scanner) tokenStart(j int) int {
 	s := sc.s
 	k := j
-	for k > 0 && j-k < 512 && !isSpace(s[k-1]) && s[k-1] != '"' && s[k-1] != '\'' && s[k-1] != '(' {
+	for k > 0 && j-k < 512 && !isSpace(s[k-1]) && s[k-1] != '"' && s[k-1] != '\'' && s[k-1] != '(' && s[k-1] != '=' {
 		k--
 	}
-	return strings.Contains(s[k:j], "://")
+	return k
 }
 
 // lettersBefore reports whether the word that ends at j is all letters.
@@ -365,52 +369,40 @@ func (sc *scanner) phone00(t *numTok) int {
 }
 
 // phoneNational matches a number in the national format of the countries
-// that dial a trunk 0 (the UK, Germany, France, …): a first group of 3–5
-// digits starting "0" and a non-zero digit, then one or two groups, 10 or
-// 11 digits in all, separated by single spaces: "020 7946 0321",
-// "07700 900461", "0161 496 0000", "030 1234567".
+// that dial a trunk 0, as they group it: the UK's and Germany's — a first
+// group of 3–5 digits starting "0" and a non-zero digit, then one or two
+// groups of 3 or more, 10 or 11 digits in all, separated by single spaces
+// ("020 7946 0321", "07700 900461", "030 1234567") — and France's, five
+// pairs separated by spaces or dots ("06 41 27 90 59", "01.42.68.53.00").
 func (sc *scanner) phoneNational(t *numTok) int {
 	s := sc.s
-	if (t.ng != 2 && t.ng != 3) || t.sep != ' ' {
+	if s[t.start[0]] != '0' || t.glen(0) < 2 || s[t.start[0]+1] == '0' {
 		return 0
 	}
-	g0 := s[t.start[0]:t.end[0]]
-	if len(g0) < 3 || len(g0) > 5 || g0[0] != '0' || g0[1] == '0' {
-		return 0
-	}
-	n := 0
-	for k := 0; k < t.ng; k++ {
-		if t.glen(k) < 3 {
+	switch {
+	case t.ng == 5 && (t.sep == ' ' || t.sep == '.'):
+		for k := 0; k < 5; k++ {
+			if t.glen(k) != 2 {
+				return 0
+			}
+		}
+	case (t.ng == 2 || t.ng == 3) && t.sep == ' ' && t.glen(0) <= 5:
+		n := 0
+		for k := 0; k < t.ng; k++ {
+			if t.glen(k) < 3 {
+				return 0
+			}
+			n += t.glen(k)
+		}
+		if n != 10 && n != 11 {
 			return 0
 		}
-		n += t.glen(k)
-	}
-	if n != 10 && n != 11 {
+	default:
 		return 0
 	}
-	if sc.emit(int(t.start[0]), int(t.end[t.ng-1]), rulePhone) {
-		return int(t.end[t.ng-1])
-	}
-	return 0
-}
-
-// phonePairs matches a French national number written in pairs, with
-// spaces or dots: "06 41 27 90 59", "01.42.68.53.00".
-func (sc *scanner) phonePairs(t *numTok) int {
-	s := sc.s
-	if t.ng != 5 || (t.sep != ' ' && t.sep != '.') {
-		return 0
-	}
-	for k := 0; k < 5; k++ {
-		if t.glen(k) != 2 {
-			return 0
-		}
-	}
-	if s[t.start[0]] != '0' || s[t.start[0]+1] == '0' {
-		return 0
-	}
-	if sc.emit(int(t.start[0]), int(t.end[4]), rulePhone) {
-		return int(t.end[4])
+	end := int(t.end[t.ng-1])
+	if sc.emit(int(t.start[0]), end, rulePhone) {
+		return end
 	}
 	return 0
 }
