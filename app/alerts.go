@@ -55,16 +55,25 @@ func alertsFor(m Monitor, found []anomaly, now time.Time) []Alert {
 }
 
 // simulatedWebhook stands in for a real alert webhook: tens of milliseconds,
-// and about one delivery in twenty answered 503.
-type simulatedWebhook struct{ scale float64 }
+// and a share refuseRate of deliveries answered 503 (one in twenty for the
+// service's default sink).
+type simulatedWebhook struct {
+	scale      float64
+	refuseRate float64
+}
 
-func newSimulatedWebhook(scale float64) AlertSink { return simulatedWebhook{scale: scale} }
+// webhookRefuseRate is the default sink's share of deliveries answered 503.
+const webhookRefuseRate = 0.05
+
+func newSimulatedWebhook(scale float64) AlertSink {
+	return simulatedWebhook{scale: scale, refuseRate: webhookRefuseRate}
+}
 
 func (w simulatedWebhook) Deliver(ctx context.Context, a Alert) error {
 	if err := sleep(ctx, jitter(30*time.Millisecond, w.scale)); err != nil {
 		return fmt.Errorf("delivering alert %s: %w", a.ID, err)
 	}
-	if rand.Float64() < 0.05 {
+	if w.refuseRate > 0 && rand.Float64() < w.refuseRate {
 		return fmt.Errorf("delivering alert %s: %w", a.ID, &upstreamError{Source: "alerts-webhook", Status: 503})
 	}
 	return nil

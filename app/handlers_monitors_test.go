@@ -325,3 +325,18 @@ func TestCloseRespectsItsContextAndStopsChecks(t *testing.T) {
 		t.Errorf("an abandoned check counted as a failure: %+v", m)
 	}
 }
+
+func TestSimulatedWebhook(t *testing.T) {
+	a := Alert{ID: "alt_1"}
+	if err := (simulatedWebhook{refuseRate: 1}).Deliver(t.Context(), a); err == nil {
+		t.Fatal("a webhook refusing every delivery delivered")
+	} else if ue := (*upstreamError)(nil); !errors.As(err, &ue) || ue.Status != 503 || !strings.Contains(err.Error(), "alt_1") {
+		t.Errorf("refusal %v, want a 503 from alerts-webhook naming the alert", err)
+	}
+	if err := (simulatedWebhook{}).Deliver(t.Context(), a); err != nil {
+		t.Errorf("a webhook that never refuses: %v", err)
+	}
+	if w, ok := newSimulatedWebhook(0).(simulatedWebhook); !ok || w.refuseRate != webhookRefuseRate {
+		t.Errorf("the service's default sink %+v, want refuse rate %v", w, webhookRefuseRate)
+	}
+}

@@ -44,6 +44,11 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	if cfg.Environment == "" {
 		cfg.Environment = "test"
 	}
+	if cfg.AlertSink == nil {
+		// The default sink refuses one delivery in twenty at random; a test
+		// that wants a refusal says so (failingSink, TestSimulatedWebhook).
+		cfg.AlertSink = simulatedWebhook{scale: cfg.LatencyScale}
+	}
 	svc, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
