@@ -132,6 +132,11 @@ func (e *discardExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOn
 
 func (e *discardExporter) Shutdown(context.Context) error { return nil }
 
+// RetainsSpans is false: the exporter keeps nothing of a batch, as the
+// exporters it stands in for (OTLP, stdout: they serialise the batch before
+// returning) and which Setup treats so (telemetry.RetainingExporter).
+func (e *discardExporter) RetainsSpans() bool { return false }
+
 // Spans is how many spans reached the exporter.
 func (e *discardExporter) Spans() uint64 { return e.spans.Load() }
 

@@ -2,6 +2,7 @@ package processors
 
 import (
 	"context"
+	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -24,6 +25,14 @@ type Annotations struct {
 	// loses its own last attributes, counted in DroppedAttributes, so that
 	// the added ones are kept, as they would be had they been set first.
 	Limit int
+	// Reuse says the exporter keeps nothing of a batch — no span, no slice
+	// a span returned — once ExportSpans has returned, as exporters that
+	// serialise the batch before returning (OTLP, stdout) do. The annotator
+	// then builds every batch in the memory of the previous one instead of
+	// allocating it. An exporter that keeps spans (tracetest's
+	// InMemoryExporter) must leave it false: it would see the spans of the
+	// next batch in place of its own.
+	Reuse bool
 }
 
 // AnnotateExports wraps exp so that spans leave with attributes they did not
@@ -34,9 +43,9 @@ type Annotations struct {
 // Spans that get nothing are passed on as they are; the others wrapped in a
 // span that overrides Attributes and DroppedAttributes, built for the whole
 // batch at once: three allocations per batch (the wrappers, their
-// attributes and the batch), none per span. The wrappers share those
-// arrays, so an exporter that keeps one span after ExportSpans returns
-// keeps its batch's.
+// attributes and the batch), none per span, and none at all once warm with
+// [Annotations.Reuse]. The wrappers share those arrays, so an exporter that
+// keeps one span after ExportSpans returns keeps its batch's.
 //
 // Why at export: attributes set on a live span are stored, normalised and
 // de-duplicated by the SDK on the goroutine that ends the span — past eight
@@ -52,6 +61,44 @@ func AnnotateExports(exp sdktrace.SpanExporter, a Annotations) sdktrace.SpanExpo
 type annotator struct {
 	sdktrace.SpanExporter
 	a Annotations
+
+	// With a.Reuse, the last batch's arrays, cleared, for the next; mu
+	// guards them (the SDK's batch processor exports one batch at a time:
+	// mu is never contended, and a concurrent call allocates its own).
+	mu      sync.Mutex
+	wrapped []annotated
+	kvs     []attribute.KeyValue
+	out     []sdktrace.ReadOnlySpan
+}
+
+// arrays returns the arrays for a batch of n annotated spans of total
+// attributes in all, out of spans: the previous batch's when they are free
+// and large enough (reused is true: release must be called once the
+// exporter has returned), else new ones.
+func (a *annotator) arrays(n, total, spans int) (wrapped []annotated, kvs []attribute.KeyValue, out []sdktrace.ReadOnlySpan, reused bool) {
+	if !a.a.Reuse || !a.mu.TryLock() {
+		return make([]annotated, n), make([]attribute.KeyValue, 0, total), make([]sdktrace.ReadOnlySpan, spans), false
+	}
+	if cap(a.wrapped) < n {
+		a.wrapped = make([]annotated, n)
+	}
+	if cap(a.kvs) < total {
+		a.kvs = make([]attribute.KeyValue, 0, total)
+	}
+	if cap(a.out) < spans {
+		a.out = make([]sdktrace.ReadOnlySpan, spans)
+	}
+	return a.wrapped[:n], a.kvs[:0], a.out[:spans], true
+}
+
+// release clears what a batch of n annotated spans writing at most kvs
+// attributes, out of spans, left in the reused arrays — nothing of it stays alive until
+// the next batch — and frees them.
+func (a *annotator) release(n, kvs, spans int) {
+	clear(a.wrapped[:n])
+	clear(a.kvs[:kvs])
+	clear(a.out[:spans])
+	a.mu.Unlock()
 }
 
 // headOf returns head's attributes for s, nil for a tail-kept span.
@@ -81,9 +128,12 @@ func (a *annotator) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySp
 	if n == 0 {
 		return a.SpanExporter.ExportSpans(ctx, spans)
 	}
-	wrapped := make([]annotated, n)
-	kvs := make([]attribute.KeyValue, 0, total) // never grows: the wrappers slice it
-	out := make([]sdktrace.ReadOnlySpan, len(spans))
+	// kvs never grows: the wrappers slice it.
+	wrapped, kvs, out, reused := a.arrays(n, total, len(spans))
+	if reused {
+		// total bounds what was written, kvs shrunk by the limit included.
+		defer a.release(n, total, len(spans))
+	}
 	j := 0
 	for i, s := range spans {
 		h := a.headOf(s)

@@ -157,6 +157,104 @@ func TestAnnotateExportsAllocatesPerBatch(t *testing.T) {
 	}
 }
 
+// copyingExporter copies what it needs of each batch before returning, as
+// a serialising exporter does, and keeps nothing.
+type copyingExporter struct {
+	batches [][]map[attribute.Key]string
+	t       *testing.T
+}
+
+func (e *copyingExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	var b []map[attribute.Key]string
+	for _, s := range spans {
+		b = append(b, attrMap(e.t, s))
+	}
+	e.batches = append(e.batches, b)
+	return nil
+}
+func (e *copyingExporter) Shutdown(context.Context) error { return nil }
+
+// TestAnnotateExportsReuse: with Reuse, batches of every size — growing,
+// shrinking, with spans that get nothing — are annotated right in the
+// memory of the previous one; a warm batch allocates nothing, and nothing of
+// a batch is kept alive once it has been exported.
+func TestAnnotateExportsReuse(t *testing.T) {
+	head := []attribute.KeyValue{attribute.String("sampling.reason", "head"), attribute.Float64("sentry.sample_rate", 0.5)}
+	exp := &copyingExporter{t: t}
+	a := AnnotateExports(exp, Annotations{Static: []attribute.KeyValue{attribute.String("sentry.release", "r1")},
+		Head: func(trace.SpanContext) []attribute.KeyValue { return head }, Limit: 5, Reuse: true})
+	var want [][]map[attribute.Key]string
+	for b, n := range []int{3, 40, 1, 17, 40} {
+		batch := make([]sdktrace.ReadOnlySpan, n)
+		var wb []map[attribute.Key]string
+		for i := range batch {
+			// Every third span is tail-kept (unsampled: no head attributes);
+			// every fifth has more attributes than the limit leaves room for.
+			own := []attribute.KeyValue{attribute.Int("batch", b), attribute.Int("i", i)}
+			if i%5 == 0 {
+				own = append(own, attribute.String("extra", "x"))
+			}
+			batch[i] = stub(fmt.Sprint(i), i%3 != 0, 0, own...)
+			w := map[attribute.Key]string{"batch": fmt.Sprint(b), "i": fmt.Sprint(i), "sentry.release": "r1"}
+			if i%3 != 0 {
+				w["sampling.reason"], w["sentry.sample_rate"] = "head", "0.5"
+				// A fifth span's "extra" is dropped by the limit of 5: own
+				// attributes go first.
+			} else if i%5 == 0 {
+				w["extra"] = "x"
+			}
+			wb = append(wb, w)
+		}
+		want = append(want, wb)
+		if err := a.ExportSpans(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for b := range want {
+		for i := range want[b] {
+			if got := exp.batches[b][i]; fmt.Sprint(got) != fmt.Sprint(want[b][i]) {
+				t.Errorf("batch %d span %d: %v, want %v", b, i, got, want[b][i])
+			}
+		}
+	}
+	ann := a.(*annotator)
+	for i, kv := range ann.kvs[:cap(ann.kvs)] {
+		if kv.Key != "" {
+			t.Fatalf("attribute %d of the last batch kept after its export: %v", i, kv)
+		}
+	}
+	for i := range ann.wrapped[:cap(ann.wrapped)] {
+		if ann.wrapped[i].ReadOnlySpan != nil {
+			t.Fatalf("span %d of the last batch kept after its export", i)
+		}
+	}
+	batch := make([]sdktrace.ReadOnlySpan, 40)
+	for i := range batch {
+		batch[i] = stub("s", true, 0, attribute.Int("i", i))
+	}
+	discard := AnnotateExports(&batchExporter{}, Annotations{Head: func(trace.SpanContext) []attribute.KeyValue { return head }, Reuse: true})
+	if allocs := testing.AllocsPerRun(20, func() { _ = discard.ExportSpans(context.Background(), batch) }); allocs != 0 {
+		t.Errorf("a warm batch with Reuse: %v allocations, want 0", allocs)
+	}
+}
+
+// TestAnnotateExportsWithoutReuseKeepsBatches: an exporter that keeps spans
+// (Reuse false) still has each batch's attributes after the next batch.
+func TestAnnotateExportsWithoutReuseKeepsBatches(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	a := AnnotateExports(exp, Annotations{Static: []attribute.KeyValue{attribute.String("sentry.release", "r1")}})
+	for b := range 3 {
+		if err := a.ExportSpans(context.Background(), []sdktrace.ReadOnlySpan{stub(fmt.Sprint(b), true, 0, attribute.Int("batch", b))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for b, s := range exp.GetSpans() {
+		if m := attrMap(t, s.Snapshot()); m["batch"] != fmt.Sprint(b) || m["sentry.release"] != "r1" {
+			t.Errorf("kept span of batch %d: %v", b, m)
+		}
+	}
+}
+
 func BenchmarkAnnotateExports(b *testing.B) {
 	head := []attribute.KeyValue{attribute.String("sampling.reason", "head"), attribute.Float64("sentry.sample_rate", 0.1)}
 	batch := make([]sdktrace.ReadOnlySpan, 512)

@@ -97,9 +97,31 @@ func WithExporters(names ...string) Option {
 }
 
 // WithSpanExporter adds an exporter of the caller's own, behind the same
-// chain (so it only ever sees redacted spans), beside the named ones.
+// chain (so it only ever sees redacted spans), beside the named ones. If e
+// keeps nothing of a batch once ExportSpans returns, it can say so: see
+// [RetainingExporter].
 func WithSpanExporter(e sdktrace.SpanExporter) Option {
 	return func(c *config) { c.extraExp = append(c.extraExp, e) }
+}
+
+// RetainingExporter may be implemented by an exporter given to
+// [WithSpanExporter]. RetainsSpans returning false promises that the
+// exporter keeps nothing of a batch — no span, no slice a span returned —
+// once ExportSpans has returned, as exporters that serialise the batch
+// before returning do (the OTLP and stdout exporters; not
+// tracetest.InMemoryExporter, which keeps the spans). Setup then builds
+// each batch's export-time attributes in the memory of the previous batch
+// instead of allocating them (see processors.Annotations.Reuse). The
+// exporters Setup builds by name are treated so; an exporter that does not
+// implement the interface is assumed to keep spans.
+type RetainingExporter interface {
+	RetainsSpans() bool
+}
+
+// retains reports whether exp may keep spans after ExportSpans returns.
+func retains(exp sdktrace.SpanExporter) bool {
+	r, ok := exp.(RetainingExporter)
+	return !ok || r.RetainsSpans()
 }
 
 // WithConsoleWriter sets where the console exporter writes (default stderr).

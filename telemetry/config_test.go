@@ -5,6 +5,9 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 func envMap(m map[string]string) func(string) string {
@@ -187,5 +190,28 @@ func TestReleaseFromGit(t *testing.T) {
 	}
 	if d := detectRelease(); d != got {
 		t.Errorf("detectRelease() = %q, want the git revision %q (test binaries carry no VCS stamp)", d, got)
+	}
+}
+
+type keepsNothing struct{ sdktrace.SpanExporter }
+
+func (keepsNothing) RetainsSpans() bool { return false }
+
+type saysItKeeps struct{ sdktrace.SpanExporter }
+
+func (saysItKeeps) RetainsSpans() bool { return true }
+
+func TestRetains(t *testing.T) {
+	for _, tt := range []struct {
+		exp  sdktrace.SpanExporter
+		want bool
+	}{
+		{tracetest.NewInMemoryExporter(), true}, // says nothing: assumed to keep spans
+		{keepsNothing{}, false},
+		{saysItKeeps{}, true},
+	} {
+		if got := retains(tt.exp); got != tt.want {
+			t.Errorf("retains(%T) = %v, want %v", tt.exp, got, tt.want)
+		}
 	}
 }

@@ -110,11 +110,15 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	}
 	// Added to spans as they are exported, not while they are live: see
 	// processors.AnnotateExports.
-	annotate := func(exp sdktrace.SpanExporter) sdktrace.SpanExporter {
+	annotate := func(exp sdktrace.SpanExporter, reuse bool) sdktrace.SpanExporter {
 		return processors.AnnotateExports(exp, processors.Annotations{
-			Static: static, Head: c.sampling.built.HeadAttributes, Limit: limits.AttributeCountLimit})
+			Static: static, Head: c.sampling.built.HeadAttributes, Limit: limits.AttributeCountLimit,
+			Reuse: reuse})
 	}
-	var exps []sdktrace.SpanExporter
+	var (
+		exps  []sdktrace.SpanExporter
+		reuse []bool // the exporter keeps nothing of a batch after ExportSpans
+	)
 	for _, name := range c.exporters {
 		exp, err := c.newExporter(ctx, name)
 		if err != nil {
@@ -125,20 +129,21 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 			return nil, err
 		}
 		if exp != nil {
-			exps = append(exps, exp)
+			// All serialise the batch before ExportSpans returns.
+			exps, reuse = append(exps, exp), append(reuse, true)
 			batcherNames = append(batcherNames, name)
 		}
 	}
 	for i, exp := range c.extraExp {
-		exps = append(exps, exp)
+		exps, reuse = append(exps, exp), append(reuse, !retains(exp))
 		batcherNames = append(batcherNames, fmt.Sprintf("custom%d", i+1))
 	}
 	// Redaction runs once per span: with one exporter on its export
 	// goroutine, off the goroutine that ends the span; with several, in the
 	// chain before the fan-out (see docs/ARCHITECTURE.md).
 	redactLink := c.redaction.link(c)
-	for _, exp := range exps {
-		exp = annotate(exp)
+	for i, exp := range exps {
+		exp = annotate(exp, reuse[i])
 		if len(exps) == 1 {
 			exp = processors.RedactExports(exp, c.redaction.engine)
 			redactLink = nil
