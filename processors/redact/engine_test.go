@@ -233,6 +233,29 @@ func TestCredentials(t *testing.T) {
 		{"sql bind secret", "UPDATE users SET password = $1, api_key = ?, token = :tok WHERE id = @id", "UPDATE users SET password = $1, api_key = ?, token = :tok WHERE id = @id"},
 		{"template reference", "password: ${DB_PASSWORD}", "password: ${DB_PASSWORD}"},
 		{"template holding a key", "token=${ghp_P8DCV3JB0njkzkvkRGA3BNNbqqt9nC0lLwxD}", "token=[REDACTED]"},
+
+		{"mysql -p", "exec: mysql -h db-1 -u bi_admin -pK9xv2Lq7Tz analytics", "exec: mysql -h db-1 -u bi_admin -p[REDACTED] analytics"},
+		{"mysqldump -p quoted", "mysqldump -u root -p'Wh1te Rabbit' shop", "mysqldump -u root -p'[REDACTED]' shop"},
+		{"mysql -p prompts", "mysql -u root -p shop", "mysql -u root -p shop"},
+		{"-p of another command", "ssh -p2222 deploy@bastion", "ssh -p2222 deploy@bastion"},
+		{"curl -u", "curl -u svc-export:Exp0rt!Pass https://bi.example.com/x", "curl -u svc-export:[REDACTED] https://bi.example.com/x"},
+		{"curl --user", `curl -sS --user "ops:Tr4in Set" https://x.example.com`, `curl -sS --user "ops:[REDACTED]" https://x.example.com`},
+		{"curl -u prompts", "curl -u ops https://x.example.com", "curl -u ops https://x.example.com"},
+		{"curl --user-agent", "curl --user-agent probe:1 https://x.example.com", "curl --user-agent probe:1 https://x.example.com"},
+		{"docker -u", "docker run -u 1000:1000 alpine", "docker run -u 1000:1000 alpine"},
+		{"credentials naming variables", "rotate credentials: GITHUB_TOKEN, NPM_TOKEN", "rotate credentials: GITHUB_TOKEN, NPM_TOKEN"},
+		{"credentials holding one", "credentials: Zq8_pLm2xR", "credentials: [REDACTED]"},
+		{"pem after a bare name", "JWT_PRIVATE_KEY=-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAGLRejd\n-----END RSA PRIVATE KEY-----\nPORT=8080",
+			"JWT_PRIVATE_KEY=[PRIVATE_KEY_REDACTED]\nPORT=8080"},
+		{"k8s variable in a url", "value: postgres://app:$(POSTGRES_PASSWORD)@pg.example.com:5432/app", "value: postgres://app:$(POSTGRES_PASSWORD)@pg.example.com:5432/app"},
+		{"template in a url", "postgres://app:${PG_PASSWORD}@pg.example.com/app", "postgres://app:${PG_PASSWORD}@pg.example.com/app"},
+		{"helm existingSecret", "existingSecret: postgres-credentials", "existingSecret: postgres-credentials"},
+		{"kubectl describe secret", "Data\n====\npassword:  24 bytes\nusername:  8 bytes", "Data\n====\npassword:  24 bytes\nusername:  8 bytes"},
+		{"actions permission", "permissions:\n  id-token: write\n  contents: read", "permissions:\n  id-token: write\n  contents: read"},
+		{"graphql variables", `mutation R($token: String!, $password: String!) { reset(token: $token, password: $password) { ok } }`,
+			`mutation R($token: String!, $password: String!) { reset(token: $token, password: $password) { ok } }`},
+		{"graphql literal", `mutation { reset(token: "Zq8pLm2xR4", password: "hunter2!") { ok } }`, `mutation { reset(token: "[REDACTED]", password: "[REDACTED]") { ok } }`},
+		{"ssn query name", "GET /hr/verify?social_security_number=318447219&dob=1984-07-12", "GET /hr/verify?social_security_number=[REDACTED]&dob=1984-07-12"},
 	})
 }
 
@@ -260,6 +283,9 @@ func TestNetworkAndIDs(t *testing.T) {
 		{"iban compact", "payout to DE89370400440532013000 rejected", "payout to [IBAN_REDACTED] rejected"},
 		{"iban grouped", "GB82 WEST 1234 5698 7654 32", "[IBAN_REDACTED]"},
 		{"iban bad checksum", "DE89370400440532013001", "DE89370400440532013001"},
+		{"iban lower case", "iban=de89370400440532013000&currency=eur", "iban=[IBAN_REDACTED]&currency=eur"},
+		{"iban lower case grouped", "account gb82 west 1234 5698 7654 32 verified", "account [IBAN_REDACTED] verified"},
+		{"iban mixed case", "De89370400440532013000", "De89370400440532013000"},
 
 		{"ssn", "SSN 554-05-5356 on file", "SSN [SSN_REDACTED] on file"},
 		{"ssn area 666", "666-05-5356", "666-05-5356"},
@@ -286,6 +312,9 @@ func TestNetworkAndIDs(t *testing.T) {
 		{"email encoded twice", "to=priya.r%2540example.org&team=42", "to=[EMAIL_REDACTED]&team=42"},
 		{"loopback kept", "dial tcp 127.0.0.1:6379: refused; listening on 0.0.0.0:8080", "dial tcp 127.0.0.1:6379: refused; listening on 0.0.0.0:8080"},
 		{"tz offset", "+0530 IST", "+0530 IST"},
+		{"phone dashed national", "電話：03-5561-8802（平日）, mobile 090-1234-5678", "電話：[PHONE_REDACTED]（平日）, mobile [PHONE_REDACTED]"},
+		{"dashed not a phone", "part 03-556-880 and 12-3456-7890", "part 03-556-880 and 12-3456-7890"},
+		{"camelCase version key", "FileVersion: 6.2.9.200, ProductVersion=10.0.19041.1", "FileVersion: 6.2.9.200, ProductVersion=10.0.19041.1"},
 		{"hex offset", "panic.go:453 +0x228", "panic.go:453 +0x228"},
 
 		{"uuid", "request_id=0a80702d-b929-46c6-b783-1ffdb28c340d", "request_id=0a80702d-b929-46c6-b783-1ffdb28c340d"},
@@ -317,6 +346,8 @@ func TestAttrKeys(t *testing.T) {
 		{"api_key.id", "key_123", "key_123"},
 		{"server.address", "10.0.0.1", "[IP_REDACTED]"},
 		{"credit_card.brand", "visa", "visa"},
+		{"employee.social_security_number", "318447219", "[REDACTED]"},
+		{"security_number", "42", "42"},
 		// Allowlisted keys are never touched, whatever the value.
 		{"http.route", "/users/alice@example.com", "/users/alice@example.com"},
 		{"trace_id", "4bf92f3577b34da6a3ce929d0e0e4736", "4bf92f3577b34da6a3ce929d0e0e4736"},

@@ -19,15 +19,17 @@ var secretKeys = []string{
 	"api_key", "apikey", "authorization", "cookie", "session",
 	"credit_card", "card_number", "cvv", "cvc", "ssn", "private_key",
 	"secret_key", "access_key", "account_key", "credentials",
+	"social_security_number",
 }
 
-// notSecretTokens are names ending in "token" that are not credentials:
-// pagination cursors, cancellation and idempotency handles, the .NET
-// assembly PublicKeyToken. A name with one of these suffixes is not a
-// secret key.
+// notSecretTokens are names ending in a secret word that are not
+// credentials: pagination cursors, cancellation and idempotency handles,
+// the .NET assembly PublicKeyToken, Helm's existingSecret (the name of a
+// Secret object). A name with one of these suffixes is not a secret key.
 var notSecretTokens = []string{
 	"page_token", "pagination_token", "continuation_token", "sync_token",
 	"cancellation_token", "idempotency_token", "public_key_token",
+	"existing_secret",
 }
 
 var emailKeys = []string{"email", "email_address", "e_mail"}
@@ -77,7 +79,7 @@ func init() {
 	for _, w := range []lastWord{
 		{word: "password", class: kcSecret}, {word: "passwd", class: kcSecret},
 		{word: "pwd", class: kcSecret}, {word: "passphrase", class: kcSecret},
-		{word: "secret", class: kcSecret}, {word: "session", class: kcSecret},
+		{word: "secret", two: true}, {word: "session", class: kcSecret},
 		{word: "ssn", class: kcSecret}, {word: "token", two: true},
 		{word: "apikey", class: kcSecret}, {word: "cvv", class: kcSecret},
 		{word: "cvc", class: kcSecret}, {word: "authorization", class: kcAuthz},
@@ -144,6 +146,11 @@ func twoWordClass(key, last string, end int) uint8 {
 			return kcNone
 		}
 		return kcSecret
+	case "secret":
+		if is("existing") {
+			return kcNone // Helm's existingSecret names a Secret object
+		}
+		return kcSecret
 	case "key":
 		switch {
 		case is("api") || is("private") || is("secret"):
@@ -161,7 +168,7 @@ func twoWordClass(key, last string, end int) uint8 {
 			return kcSecret
 		}
 	case "number":
-		if is("card") {
+		if is("card") || is("security") && endsWithWord(key, beforeSep(key, end-len("security")), "social") {
 			return kcSecret
 		}
 	case "address":

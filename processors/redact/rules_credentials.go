@@ -122,6 +122,10 @@ func (sc *scanner) assign(i int) int {
 		// name: value pair.
 		return i + 1
 	}
+	if s[i] == ':' && sc.at(ks-1) == '$' {
+		// A GraphQL variable's declaration, "($token: String!)": its type.
+		return i + 1
+	}
 	query := !quoted && s[i] == '=' && (sc.at(ks-1) == '?' || sc.at(ks-1) == '&')
 	kind := inlineKind(key, query)
 	if kind == kindNone {
@@ -143,13 +147,21 @@ func (sc *scanner) assign(i int) int {
 		return i + 1
 	}
 	v := s[vs:ve]
-	if sc.standIn(v) || isAuditHash(v) {
+	if strings.HasPrefix(v, "-----BEGIN") && ve < len(s) && s[ve] == ' ' {
+		// "JWT_PRIVATE_KEY=-----BEGIN RSA PRIVATE KEY-----\n…": the PEM rule
+		// takes the whole block, where this value would end at its first
+		// space.
+		return vs
+	}
+	if sc.standIn(v) || isAuditHash(v) || notASecretValue(s, key, v, ve) {
 		return next
 	}
 	if kind == kindCredentials {
 		// "credentials": "<token>" is the secret; "credentials: user=x
 		// password=y" is left to its own pairs.
-		if strings.ContainsAny(v, "= ") {
+		// A list of environment variable names ("credentials: GITHUB_TOKEN,
+		// NPM_TOKEN") names secrets without holding one.
+		if strings.ContainsAny(v, "= ") || isEnvName(v) {
 			return i + 1
 		}
 		kind = kindSecret
@@ -472,10 +484,14 @@ func isBindParam(v string) bool {
 }
 
 // isTemplateRef reports whether v is ${NAME}, ${NAME:-default} and the
-// like, or a template expression ${{ … }} / {{ … }}.
+// like, $(NAME), or a template expression ${{ … }} / {{ … }}.
 func isTemplateRef(v string) bool {
 	if (strings.HasPrefix(v, "${{") || strings.HasPrefix(v, "{{")) && strings.HasSuffix(v, "}}") {
 		return true
+	}
+	if len(v) >= 4 && strings.HasPrefix(v, "$(") && v[len(v)-1] == ')' {
+		// Kubernetes' dependent variable, $(POSTGRES_PASSWORD).
+		return isEnvName(v[2:len(v)-1]) || isUpper(v[2]) && strings.Trim(v[2:len(v)-1], "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
 	}
 	if len(v) < 4 || !strings.HasPrefix(v, "${") || v[len(v)-1] != '}' {
 		return false
@@ -694,7 +710,8 @@ func (sc *scanner) url(i int) int {
 			// (https://<public>:<secret>@…).
 			sc.emit(as, as+c, ruleURLPassword)
 		}
-		if pass != "" && !sc.standIn(pass) {
+		if pass != "" && !sc.standIn(pass) && !isBindParam(pass) {
+			// (A reference stays: "postgres://app:$(PG_PASSWORD)@…".)
 			sc.emit(as+c+1, at, ruleURLPassword)
 		}
 	} else if tokenLike(ui) {
@@ -902,4 +919,99 @@ func (sc *scanner) redisMonitorAuth(vs int) int {
 		return 0
 	}
 	return ve
+}
+
+// cliSecret matches a password given on a command line: mysql's (and
+// mariadb's, mysqldump's) "-p<password>" — attached: a bare "-p" prompts —
+// and curl's "-u user:password" / "--user user:password", whose user stays.
+// Both need the command's name earlier in the text: "-p" and "-u" mean
+// other things to other commands (ssh's "-p 22", docker's "-u 1000:1000").
+func (sc *scanner) cliSecret(i int) int {
+	s := sc.s
+	if p := sc.at(i - 1); p != 0 && !isSpace(p) && p != '\'' && p != '"' {
+		return 0
+	}
+	var vs, ve int
+	switch {
+	case s[i+1] == 'p':
+		if !strings.Contains(s[:i], "mysql") && !strings.Contains(s[:i], "mariadb") {
+			return 0
+		}
+		vs, ve = quotedToken(s, i+2)
+	case s[i+1] == 'u' || strings.HasPrefix(s[i:], "--user"):
+		if !strings.Contains(s[:i], "curl") {
+			return 0
+		}
+		j := i + 2
+		if s[i+1] == '-' {
+			j = i + len("--user")
+			if j < len(s) && s[j] == '=' {
+				j++
+			} else if j < len(s) && !isSpace(s[j]) {
+				return 0 // "--user-agent"
+			}
+		}
+		for j < len(s) && s[j] == ' ' {
+			j++
+		}
+		vs, ve = quotedToken(s, j)
+		c := strings.IndexByte(s[vs:ve], ':')
+		if c < 0 {
+			return 0 // "-u user": curl prompts for the password
+		}
+		vs += c + 1
+	default:
+		return 0
+	}
+	if ve <= vs || sc.standIn(s[vs:ve]) || isCodeRef(s[vs:ve]) || !sc.emit(vs, ve, ruleInlineSecret) {
+		return 0
+	}
+	return ve
+}
+
+// quotedToken returns the bounds of the token at i: up to the closing quote
+// when it starts with one, else up to the next space or quote.
+func quotedToken(s string, i int) (int, int) {
+	if i < len(s) && (s[i] == '\'' || s[i] == '"') {
+		if e := strings.IndexByte(s[i+1:], s[i]); e >= 0 {
+			return i + 1, i + 1 + e
+		}
+		i++
+	}
+	j := i
+	for j < len(s) && !isSpace(s[j]) && s[j] != '\'' && s[j] != '"' {
+		j++
+	}
+	return i, j
+}
+
+// isEnvName reports whether v is an environment variable's name in the
+// usual style: upper-case words joined by '_' ("GITHUB_TOKEN").
+func isEnvName(v string) bool {
+	if len(v) < 3 || !isUpper(v[0]) || !strings.Contains(v, "_") || v[len(v)-1] == '_' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !isUpper(c) && !isDigit(c) && !(c == '_' && v[i-1] != '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// notASecretValue reports whether v, the value of the secret-named key at
+// s[:ve], is something else that such names are given: a GraphQL argument
+// passing the variable of its own name ("token: $token"), a size as
+// kubectl describe prints a Secret's data ("password:  24 bytes"), or a
+// permission level (GitHub Actions' "id-token: write").
+func notASecretValue(s, key, v string, ve int) bool {
+	switch {
+	case len(v) == len(key)+1 && v[0] == '$' && v[1:] == key:
+		return true
+	case strings.HasPrefix(s[ve:], " bytes") && strings.Trim(v, "0123456789") == "":
+		return true
+	case v == "write" || v == "read" || v == "none":
+		return len(key) > 5 && equalFold(key[len(key)-5:], "token")
+	}
+	return false
 }

@@ -35,22 +35,31 @@ func init() {
 // ("GB38 OLZC 9893 7599 8456 80").
 func (sc *scanner) iban(i int) int {
 	s := sc.s
-	want := int(ibanLengths[s[i]-'A'][s[i+1]-'A'])
+	// Written in lower case ("it60x0542…") the letters must all be lower
+	// case; the check digits are computed on the upper-case form.
+	lower := isLower(s[i])
+	want := int(ibanLengths[s[i]&^0x20-'A'][s[i+1]&^0x20-'A'])
 	if want == 0 {
 		return 0
+	}
+	letter := func(c byte) bool {
+		if lower {
+			return isLower(c)
+		}
+		return isUpper(c)
 	}
 	var buf [34]byte
 	k, grp, j := 0, 0, i
 	for k < want && j < len(s) {
 		c := s[j]
-		if isUpper(c) || isDigit(c) {
-			buf[k] = c
+		if letter(c) || isDigit(c) {
+			buf[k] = c &^ (0x20 * boolByte(lower && !isDigit(c)))
 			k++
 			grp++
 			j++
 			continue
 		}
-		if c == ' ' && grp == 4 && j+1 < len(s) && (isUpper(s[j+1]) || isDigit(s[j+1])) {
+		if c == ' ' && grp == 4 && j+1 < len(s) && (letter(s[j+1]) || isDigit(s[j+1])) {
 			grp = 0
 			j++
 			continue
@@ -62,6 +71,13 @@ func (sc *scanner) iban(i int) int {
 	}
 	if sc.emit(i, j, ruleIBAN) {
 		return j
+	}
+	return 0
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
 	}
 	return 0
 }

@@ -63,7 +63,10 @@ func parseIPv6(s string, i int) int {
 			break
 		}
 		if j < len(s) && isHex(s[j]) {
-			return -1 // a group of more than four digits
+			// A run of more than four digits is no group: the address, if
+			// any, ended before it — as it does before any other word, so
+			// that a second pass, seeing the run redacted, agrees.
+			break
 		}
 		groups++
 		end = j

@@ -100,6 +100,9 @@ func (sc *scanner) number(i int) int {
 		if (t.ng == 3 || t.ng == 4) && sc.nanp(&t) {
 			return end
 		}
+		if e := sc.phoneNational(&t); e > 0 {
+			return e
+		}
 	}
 	if t.sep != '.' {
 		if e := sc.card(&t); e > 0 {
@@ -242,6 +245,10 @@ func (sc *scanner) versionContext(i int) bool {
 		j--
 	}
 	w := sc.s[j:we]
+	if n := len(w) - len("version"); n > 0 && isUpper(w[n]) && isLower(w[n-1]) && equalFold(w[n:], "version") {
+		// "FileVersion: 6.2.9.200", "ProductVersion=…".
+		return true
+	}
 	for _, v := range [...]string{"version", "ver", "release", "build", "rev", "revision", "firmware", "fw",
 		"previous", "prev", "patch", "upgraded", "downgraded"} {
 		if equalFold(w, v) {
@@ -372,8 +379,10 @@ func (sc *scanner) phone00(t *numTok) int {
 // that dial a trunk 0, as they group it: the UK's and Germany's — a first
 // group of 3–5 digits starting "0" and a non-zero digit, then one or two
 // groups of 3 or more, 10 or 11 digits in all, separated by single spaces
-// ("020 7946 0321", "07700 900461", "030 1234567") — and France's, five
-// pairs separated by spaces or dots ("06 41 27 90 59", "01.42.68.53.00").
+// ("020 7946 0321", "07700 900461", "030 1234567") — France's, five
+// pairs separated by spaces or dots ("06 41 27 90 59", "01.42.68.53.00"),
+// and East Asia's, three groups with dashes, the last of four
+// ("03-5561-8802").
 func (sc *scanner) phoneNational(t *numTok) int {
 	s := sc.s
 	if s[t.start[0]] != '0' || t.glen(0) < 2 || s[t.start[0]+1] == '0' {
@@ -385,6 +394,12 @@ func (sc *scanner) phoneNational(t *numTok) int {
 			if t.glen(k) != 2 {
 				return 0
 			}
+		}
+	case t.ng == 3 && t.sep == '-' && t.glen(0) <= 5 && t.glen(2) == 4:
+		// Japan's, Korea's and Taiwan's: "03-5561-8802", "090-1234-5678",
+		// "02-3456-7890" — 10 or 11 digits.
+		if n := t.glen(0) + t.glen(1) + 4; n != 10 && n != 11 {
+			return 0
 		}
 	case (t.ng == 2 || t.ng == 3) && t.sep == ' ' && t.glen(0) <= 5:
 		n := 0

@@ -1,5 +1,7 @@
 package redact
 
+import "strings"
+
 // match is one detected span of the input and the rule that claims it.
 type match struct {
 	start, end int32
@@ -88,7 +90,8 @@ func (sc *scanner) run() {
 				}
 				continue
 			}
-			if i+3 < len(s) && isDigit(s[i+2]) && isUpper(s[i]) && isUpper(s[i+1]) && isDigit(s[i+3]) {
+			if i+3 < len(s) && isDigit(s[i+2]) && isDigit(s[i+3]) &&
+				(isUpper(s[i]) && isUpper(s[i+1]) || isLower(s[i]) && isLower(s[i+1])) {
 				if end := sc.iban(i); end > 0 {
 					i = end
 					continue
@@ -100,9 +103,17 @@ func (sc *scanner) run() {
 		default:
 			// '-' is by far the most frequent special byte (UUIDs, host
 			// names) and almost never starts a PEM block: decide inline.
-			if s[i] == '-' && (i+1 >= len(s) || s[i+1] != '-') {
-				i++
-				continue
+			if s[i] == '-' {
+				if i+1 < len(s) && (s[i+1] == 'p' || s[i+1] == 'u' || s[i+1] == '-' && strings.HasPrefix(s[i:], "--user")) {
+					if e := sc.cliSecret(i); e > 0 {
+						i = e
+						continue
+					}
+				}
+				if i+1 >= len(s) || s[i+1] != '-' {
+					i++
+					continue
+				}
 			}
 			i = sc.special(i)
 		}
@@ -123,6 +134,9 @@ func (sc *scanner) lower(i int) int {
 		end = sc.jwt(i)
 	default:
 		end = sc.vendor(i)
+	}
+	if end == 0 && i+3 < len(s) && isLower(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
+		end = sc.iban(i) // a lower-case IBAN whose country code is a pair: "se10 7410 …"
 	}
 	if end > 0 {
 		return end
