@@ -32,6 +32,7 @@ func runStringCases(t *testing.T, e *Engine, cases []strCase) {
 
 func TestEmail(t *testing.T) {
 	runStringCases(t, Default(), []strCase{
+		{"punycode domain", "Письмо на адрес info@xn--80aswg.xn--p1ai не доставлено", "Письмо на адрес [EMAIL_REDACTED] не доставлено"},
 		{"plain", "user alice@example.com failed", "user [EMAIL_REDACTED] failed"},
 		{"plus tag", "jonas+promo@staff.example.edu", "[EMAIL_REDACTED]"},
 		{"json", `{"email": "Chen.Tanaka@mail.example.com"}`, `{"email": "[EMAIL_REDACTED]"}`},
@@ -255,6 +256,12 @@ func TestCredentials(t *testing.T) {
 		{"graphql variables", `mutation R($token: String!, $password: String!) { reset(token: $token, password: $password) { ok } }`,
 			`mutation R($token: String!, $password: String!) { reset(token: $token, password: $password) { ok } }`},
 		{"graphql literal", `mutation { reset(token: "Zq8pLm2xR4", password: "hunter2!") { ok } }`, `mutation { reset(token: "[REDACTED]", password: "[REDACTED]") { ok } }`},
+		{"compose required variable", "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}", "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"},
+		{"default value is a value", "DB_PASSWORD=${DB_PASSWORD:-Hunt3r2}", "DB_PASSWORD=[REDACTED]"},
+		{"pipeline macro", "ARM_CLIENT_SECRET: $(armClientSecret)", "ARM_CLIENT_SECRET: $(armClientSecret)"},
+		{"config provider", `password="${file:/opt/kafka/secrets.properties:sasl.password}";`, `password="${file:/opt/kafka/secrets.properties:sasl.password}";`},
+		{"entry of a secret", "  - secretKey: password\n    remoteRef:", "  - secretKey: password\n    remoteRef:"},
+		{"secret key holding one", "secretKey: wJalrXUtnFEMI/K7MDENG", "secretKey: [REDACTED]"},
 		{"ssn query name", "GET /hr/verify?social_security_number=318447219&dob=1984-07-12", "GET /hr/verify?social_security_number=[REDACTED]&dob=1984-07-12"},
 	})
 }
@@ -313,6 +320,13 @@ func TestNetworkAndIDs(t *testing.T) {
 		{"loopback kept", "dial tcp 127.0.0.1:6379: refused; listening on 0.0.0.0:8080", "dial tcp 127.0.0.1:6379: refused; listening on 0.0.0.0:8080"},
 		{"tz offset", "+0530 IST", "+0530 IST"},
 		{"phone dashed national", "電話：03-5561-8802（平日）, mobile 090-1234-5678", "電話：[PHONE_REDACTED]（平日）, mobile [PHONE_REDACTED]"},
+		{"phone german mobile", "SMS an 0151 2345 6789 fehlgeschlagen", "SMS an [PHONE_REDACTED] fehlgeschlagen"},
+		{"phone dutch mobile", "klant niet bereikbaar op 06-41827395", "klant niet bereikbaar op [PHONE_REDACTED]"},
+		{"phone pairs after groups", "номер 067 482 19 33, telefonum 0542 771 09 38", "номер [PHONE_REDACTED], telefonum [PHONE_REDACTED]"},
+		{"quoted versions", `[assembly: AssemblyFileVersion("1.2.3.4")] {"version": "10.0.19041.1"} build='6.2.9.200'`,
+			`[assembly: AssemblyFileVersion("1.2.3.4")] {"version": "10.0.19041.1"} build='6.2.9.200'`},
+		{"quoted address", `{"ip": "10.0.0.1"} peer="192.0.2.7"`, `{"ip": "[IP_REDACTED]"} peer="[IP_REDACTED]"`},
+		{"android versionName", "versionName=4.20.1.3 minSdk=24", "versionName=4.20.1.3 minSdk=24"},
 		{"dashed not a phone", "part 03-556-880 and 12-3456-7890", "part 03-556-880 and 12-3456-7890"},
 		{"camelCase version key", "FileVersion: 6.2.9.200, ProductVersion=10.0.19041.1", "FileVersion: 6.2.9.200, ProductVersion=10.0.19041.1"},
 		{"hex offset", "panic.go:453 +0x228", "panic.go:453 +0x228"},

@@ -180,7 +180,7 @@ func (sc *scanner) assign(i int) int {
 	case equalFold(key, "pwd") && v[0] == '/':
 		// $PWD in an environment dump is a directory, not a password.
 		return i + 1
-	case (isBindParam(v) || isCodeRef(v)) && !sc.anyMatch(v):
+	case (isBindParam(v) || isCodeRef(v)) && !sc.anyMatch(refText(v)):
 		// "SET password = $1", "password: ${DB_PASSWORD}": a reference to
 		// the secret, which is what SQL with placeholders is for. One that
 		// holds something the rules would redact is redacted whole, so a
@@ -483,21 +483,57 @@ func isBindParam(v string) bool {
 	return false
 }
 
-// isTemplateRef reports whether v is ${NAME}, ${NAME:-default} and the
-// like, $(NAME), or a template expression ${{ … }} / {{ … }}.
+// isTemplateRef reports whether v is a reference to a value kept
+// elsewhere: ${NAME}; ${NAME:?message} (the message is not the value);
+// a config provider's ${file:/path:key} (Kafka); $(NAME) (Kubernetes,
+// Azure Pipelines); or a template expression ${{ … }} / {{ … }}. A
+// default or alternative value (${NAME:-value}, ${NAME:+value}) holds a
+// value of its own, which may be the secret: not a reference.
 func isTemplateRef(v string) bool {
 	if (strings.HasPrefix(v, "${{") || strings.HasPrefix(v, "{{")) && strings.HasSuffix(v, "}}") {
 		return true
 	}
 	if len(v) >= 4 && strings.HasPrefix(v, "$(") && v[len(v)-1] == ')' {
-		// Kubernetes' dependent variable, $(POSTGRES_PASSWORD).
-		return isEnvName(v[2:len(v)-1]) || isUpper(v[2]) && strings.Trim(v[2:len(v)-1], "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
+		return isIdent(v[2 : len(v)-1])
 	}
 	if len(v) < 4 || !strings.HasPrefix(v, "${") || v[len(v)-1] != '}' {
 		return false
 	}
-	for i := 2; i < len(v)-1; i++ {
-		if c := v[i]; !isWord[c] && c != '_' && c != '.' && c != ':' && c != '-' {
+	body := v[2 : len(v)-1]
+	if n, _, ok := strings.Cut(body, "?"); ok && isIdent(strings.TrimSuffix(n, ":")) {
+		return true // ${NAME:?NAME must be set}
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c == '-' && i > 0 && body[i-1] == ':' || c == '+' || c == '=' {
+			return false // a default or alternative value
+		}
+		if !isWord[c] && c != '_' && c != '.' && c != ':' && c != '-' && c != '/' {
+			return false
+		}
+	}
+	return true
+}
+
+// refText returns what of the reference v can hold a value of its own: the
+// message of ${NAME:?message}, else all of v.
+func refText(v string) string {
+	if strings.HasPrefix(v, "${") {
+		if _, msg, ok := strings.Cut(v, "?"); ok {
+			return msg
+		}
+	}
+	return v
+}
+
+// isIdent reports whether v is an identifier: letters, digits, '_' and
+// '.', not starting with a digit.
+func isIdent(v string) bool {
+	if v == "" || isDigit(v[0]) {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if !isWord[v[i]] && v[i] != '_' && v[i] != '.' {
 			return false
 		}
 	}
@@ -567,11 +603,15 @@ func valueBounds(s string, i int, query bool) (vs, ve, next int) {
 			return vs, i + e + 2, i + e + 2
 		}
 	}
-	// A template reference, ${NAME}, ends at its own brace when a
-	// delimiter follows it.
-	if strings.HasPrefix(s[i:], "${") {
-		if e := strings.IndexByte(s[i:], '}'); e > 2 && e < 128 {
-			if te := i + e + 1; isTemplateRef(s[i:te]) && (te == len(s) || valueStop(s, te, query)) {
+	// A template reference, ${NAME} or $(NAME), ends at its own brace when
+	// a delimiter follows it.
+	if strings.HasPrefix(s[i:], "${") || strings.HasPrefix(s[i:], "$(") {
+		closer := byte('}')
+		if s[i+1] == '(' {
+			closer = ')'
+		}
+		if e := strings.IndexByte(s[i:], closer); e > 2 && e < 128 {
+			if te := i + e + 1; te == len(s) || valueStop(s, te, query) {
 				return vs, te, te
 			}
 		}
@@ -1002,8 +1042,9 @@ func isEnvName(v string) bool {
 // notASecretValue reports whether v, the value of the secret-named key at
 // s[:ve], is something else that such names are given: a GraphQL argument
 // passing the variable of its own name ("token: $token"), a size as
-// kubectl describe prints a Secret's data ("password:  24 bytes"), or a
-// permission level (GitHub Actions' "id-token: write").
+// kubectl describe prints a Secret's data ("password:  24 bytes"), a
+// permission level (GitHub Actions' "id-token: write"), or the name of an
+// entry in a Secret ("secretKey: password").
 func notASecretValue(s, key, v string, ve int) bool {
 	switch {
 	case len(v) == len(key)+1 && v[0] == '$' && v[1:] == key:
@@ -1012,6 +1053,9 @@ func notASecretValue(s, key, v string, ve int) bool {
 		return true
 	case v == "write" || v == "read" || v == "none":
 		return len(key) > 5 && equalFold(key[len(key)-5:], "token")
+	case len(key) > 3 && equalFold(key[len(key)-3:], "key") && keyClass(v) == kcSecret && isIdent(v):
+		// A secret's key within a Kubernetes Secret, "secretKey: password".
+		return true
 	}
 	return false
 }

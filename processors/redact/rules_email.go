@@ -76,7 +76,7 @@ func domainEnd(s string, i int) int {
 			break
 		}
 		labels++
-		if labels >= 2 && j-st >= 2 && allLetters(s[st:j]) {
+		if labels >= 2 && j-st >= 2 && (allLetters(s[st:j]) || isPunycodeTLD(s[st:j])) {
 			best = j
 		}
 		if j+1 < len(s) && s[j] == '.' && isWord[s[j+1]] {
@@ -135,4 +135,18 @@ func (sc *scanner) goDSN(at int) int {
 		}
 	}
 	return 0
+}
+
+// isPunycodeTLD reports whether label is an internationalised top-level
+// domain as DNS carries it: "xn--p1ai" (.рф).
+func isPunycodeTLD(label string) bool {
+	if len(label) < 6 || !hasFoldPrefix(label, "xn--") {
+		return false
+	}
+	for i := 4; i < len(label); i++ {
+		if !isWord[label[i]] {
+			return false
+		}
+	}
+	return true
 }

@@ -233,6 +233,14 @@ func (sc *scanner) versionContext(i int) bool {
 		// A product token, "Chrome/120.0.0.0"; not a host, "worker-2/10.0.0.5".
 		return sc.lettersBefore(i - 1)
 	case ' ', '=', ':':
+	case '"', '\'':
+		// An attribute argument, AssemblyVersion("1.0.0.0"), or a quoted
+		// value, version="1.2.3.4", {"version": "1.2.3.4"}.
+		j := i - 1
+		for n := 0; n < 4 && j > sc.last && strings.IndexByte(`(=: "'`, sc.s[j-1]) >= 0; n++ {
+			j--
+		}
+		return sc.versionWordBefore(j)
 	default:
 		return false
 	}
@@ -240,6 +248,12 @@ func (sc *scanner) versionContext(i int) bool {
 	if p == ' ' && sc.at(j-1) == ':' {
 		j--
 	}
+	return sc.versionWordBefore(j)
+}
+
+// versionWordBefore reports whether the word ending at j names a version:
+// "version", "build", "FileVersion", "versionName", ….
+func (sc *scanner) versionWordBefore(j int) bool {
 	we := j
 	for j > sc.last && isWord[sc.s[j-1]] {
 		j--
@@ -247,6 +261,10 @@ func (sc *scanner) versionContext(i int) bool {
 	w := sc.s[j:we]
 	if n := len(w) - len("version"); n > 0 && isUpper(w[n]) && isLower(w[n-1]) && equalFold(w[n:], "version") {
 		// "FileVersion: 6.2.9.200", "ProductVersion=…".
+		return true
+	}
+	if len(w) > len("version") && hasFoldPrefix(w, "version") && isUpper(w[len("version")]) {
+		// Android's "versionName=4.20.1.3".
 		return true
 	}
 	for _, v := range [...]string{"version", "ver", "release", "build", "rev", "revision", "firmware", "fw",
@@ -395,6 +413,13 @@ func (sc *scanner) phoneNational(t *numTok) int {
 				return 0
 			}
 		}
+	case t.ng == 2 && t.sep == '-' && t.glen(0) <= 4 && t.glen(1) >= 6:
+		// The Netherlands' "06-41827395": 10 digits.
+		if t.glen(0)+t.glen(1) != 10 {
+			return 0
+		}
+	case t.ng == 4 && t.sep == ' ' && (t.glen(0) == 3 || t.glen(0) == 4) && t.glen(1) == 3 && t.glen(2) == 2 && t.glen(3) == 2:
+		// Ukraine's and Turkey's "067 482 19 33", "0542 771 09 38".
 	case t.ng == 3 && t.sep == '-' && t.glen(0) <= 5 && t.glen(2) == 4:
 		// Japan's, Korea's and Taiwan's: "03-5561-8802", "090-1234-5678",
 		// "02-3456-7890" — 10 or 11 digits.
@@ -409,8 +434,8 @@ func (sc *scanner) phoneNational(t *numTok) int {
 			}
 			n += t.glen(k)
 		}
-		if n != 10 && n != 11 {
-			return 0
+		if n < 10 || n > 12 {
+			return 0 // 12: German mobile numbers, "0151 2345 6789"
 		}
 	default:
 		return 0

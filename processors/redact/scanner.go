@@ -1,7 +1,5 @@
 package redact
 
-import "strings"
-
 // match is one detected span of the input and the rule that claims it.
 type match struct {
 	start, end int32
@@ -103,17 +101,15 @@ func (sc *scanner) run() {
 		default:
 			// '-' is by far the most frequent special byte (UUIDs, host
 			// names) and almost never starts a PEM block: decide inline.
-			if s[i] == '-' {
-				if i+1 < len(s) && (s[i+1] == 'p' || s[i+1] == 'u' || s[i+1] == '-' && strings.HasPrefix(s[i:], "--user")) {
+			if s[i] == '-' && (i+1 >= len(s) || s[i+1] != '-') {
+				if i+1 < len(s) && (s[i+1] == 'p' || s[i+1] == 'u') && !isWord[sc.at(i-1)] {
 					if e := sc.cliSecret(i); e > 0 {
 						i = e
 						continue
 					}
 				}
-				if i+1 >= len(s) || s[i+1] != '-' {
-					i++
-					continue
-				}
+				i++
+				continue
 			}
 			i = sc.special(i)
 		}
@@ -191,6 +187,10 @@ func (sc *scanner) special(i int) int {
 	case '\'':
 		return sc.sqlQuote(i)
 	case '-':
+		// "--": a PEM block, or curl's "--user user:password".
+		if e := sc.cliSecret(i); e > 0 {
+			return e
+		}
 		return sc.pem(i)
 	case '~':
 		return sc.azureSecret(i)
