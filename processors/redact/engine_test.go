@@ -262,6 +262,11 @@ func TestCredentials(t *testing.T) {
 		{"config provider", `password="${file:/opt/kafka/secrets.properties:sasl.password}";`, `password="${file:/opt/kafka/secrets.properties:sasl.password}";`},
 		{"entry of a secret", "  - secretKey: password\n    remoteRef:", "  - secretKey: password\n    remoteRef:"},
 		{"secret key holding one", "secretKey: wJalrXUtnFEMI/K7MDENG", "secretKey: [REDACTED]"},
+		{"password with a hash sign", "cannot connect to postgresql://billing:Vx8#qL2m@db.example.com:5432/billing",
+			"cannot connect to postgresql://billing:[REDACTED]@db.example.com:5432/billing"},
+		{"fragment after a host", "see https://docs.example.com:443/page#section?x=1 and http://host:8080#top", "see https://docs.example.com:443/page#section?x=1 and http://host:8080#top"},
+		{"error prose after a name", "ExpiredToken: The security token included in the request is expired; password: must be at least 12 characters",
+			"ExpiredToken: The security token included in the request is expired; password: must be at least 12 characters"},
 		{"ssn query name", "GET /hr/verify?social_security_number=318447219&dob=1984-07-12", "GET /hr/verify?social_security_number=[REDACTED]&dob=1984-07-12"},
 	})
 }

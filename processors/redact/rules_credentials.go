@@ -732,6 +732,21 @@ func (sc *scanner) url(i int) int {
 	for ae < len(s) && ae-as < 512 && !isAuthorityStop(s[ae]) {
 		ae++
 	}
+	if ae < len(s) && (s[ae] == '#' || s[ae] == '?') && strings.IndexByte(s[as:ae], ':') >= 0 {
+		// A password written raw, "postgresql://billing:Vx8#qL2m@db": the
+		// '#' or '?' starts no fragment or query when an '@' follows in the
+		// same token, before any '/'.
+		e := ae
+		for e < len(s) && e-as < 512 && s[e] != '/' && s[e] != '@' && !isSpace(s[e]) && s[e] != '"' && s[e] != '\'' {
+			e++
+		}
+		if e < len(s) && s[e] == '@' {
+			ae = e + 1
+			for ae < len(s) && ae-as < 512 && !isAuthorityStop(s[ae]) {
+				ae++
+			}
+		}
+	}
 	at := strings.LastIndexByte(s[as:ae], '@')
 	if at < 0 {
 		if end := sc.slackWebhook(as, ae); end > 0 {
@@ -1051,10 +1066,27 @@ func notASecretValue(s, key, v string, ve int) bool {
 		return true
 	case strings.HasPrefix(s[ve:], " bytes") && strings.Trim(v, "0123456789") == "":
 		return true
+	case strings.HasPrefix(s[ve:], " ") && isProseWord(v):
+		// The first word of a sentence, "ExpiredToken: The security token
+		// …", "password: must be at least 12 characters".
+		return true
 	case v == "write" || v == "read" || v == "none":
 		return len(key) > 5 && equalFold(key[len(key)-5:], "token")
 	case len(key) > 3 && equalFold(key[len(key)-3:], "key") && keyClass(v) == kcSecret && isIdent(v):
 		// A secret's key within a Kubernetes Secret, "secretKey: password".
+		return true
+	}
+	return false
+}
+
+// isProseWord reports whether w is an English word that begins the
+// message after "name:" in an error ("The", "must", "is", "required") —
+// a word no credential is.
+func isProseWord(w string) bool {
+	switch strings.ToLower(w) {
+	case "the", "a", "an", "is", "was", "are", "were", "has", "have", "had", "not",
+		"must", "should", "will", "may", "cannot", "can", "does", "did", "do",
+		"expired", "invalid", "missing", "required", "too", "no", "this", "that":
 		return true
 	}
 	return false
