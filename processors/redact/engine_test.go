@@ -267,6 +267,16 @@ func TestCredentials(t *testing.T) {
 		{"fragment after a host", "see https://docs.example.com:443/page#section?x=1 and http://host:8080#top", "see https://docs.example.com:443/page#section?x=1 and http://host:8080#top"},
 		{"error prose after a name", "ExpiredToken: The security token included in the request is expired; password: must be at least 12 characters",
 			"ExpiredToken: The security token included in the request is expired; password: must be at least 12 characters"},
+		{"ws-security password", `<wsse:UsernameToken><wsse:Username>svc</wsse:Username><wsse:Password Type="http://docs.oasis-open.org/wss#PasswordText">S0ap-Pa55!</wsse:Password></wsse:UsernameToken>`,
+			`<wsse:UsernameToken><wsse:Username>svc</wsse:Username><wsse:Password Type="http://docs.oasis-open.org/wss#PasswordText">[REDACTED]</wsse:Password></wsse:UsernameToken>`},
+		{"self-closing element", `<password required="true"/> <token/>`, `<password required="true"/> <token/>`},
+		{"dkim signature", "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel1; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+			"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel1; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="},
+		{"loose json", "{\"username\":\"svc\", \"password\" :\t\"N0t-S0-S3cret!\"}", "{\"username\":\"svc\", \"password\" :\t\"[REDACTED]\"}"},
+		{"pem header in prose", "expected -----BEGIN PRIVATE KEY----- header, found none", "expected -----BEGIN PRIVATE KEY----- header, found none"},
+		{"credential scope after a placeholder", "X-Amz-Credential=[REDACTED]%2F20240517%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240517T120000Z",
+			"X-Amz-Credential=[REDACTED]%2F20240517%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240517T120000Z"},
+		{"placeholder then a secret", "token=[REDACTED]%2Fghp_P8DCV3JB0njkzkvkRGA3BNNbqqt9nC0lLwxD", "token=[REDACTED]"},
 		{"ssn query name", "GET /hr/verify?social_security_number=318447219&dob=1984-07-12", "GET /hr/verify?social_security_number=[REDACTED]&dob=1984-07-12"},
 	})
 }

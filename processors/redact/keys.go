@@ -84,7 +84,7 @@ func init() {
 		{word: "apikey", class: kcSecret}, {word: "cvv", class: kcSecret},
 		{word: "cvc", class: kcSecret}, {word: "authorization", class: kcAuthz},
 		{word: "cookie", class: kcCookie}, {word: "credentials", class: kcCredentials},
-		{word: "signature", class: kcSignature}, {word: "email", class: kcEmail},
+		{word: "signature", two: true}, {word: "email", class: kcEmail},
 		{word: "key", two: true}, {word: "card", two: true}, {word: "number", two: true},
 		{word: "address", two: true}, {word: "mail", two: true}, {word: "ip", two: true},
 		{word: "for", two: true}, {word: "addr", two: true},
@@ -146,6 +146,11 @@ func twoWordClass(key, last string, end int) uint8 {
 			return kcNone
 		}
 		return kcSecret
+	case "signature":
+		if is("dkim") || is("message") && endsWithWord(key, beforeSep(key, end-len("message")), "arc") {
+			return kcNone // DKIM-Signature, ARC-Message-Signature: public signatures of a mail
+		}
+		return kcSignature
 	case "secret":
 		if is("existing") {
 			return kcNone // Helm's existingSecret names a Secret object

@@ -88,6 +88,12 @@ func (sc *scanner) assign(i int) int {
 			k--
 		}
 	}
+	if s[i] == ':' {
+		// JSON written loosely, `"password" :	"…"`.
+		for k > sc.last && i-k < 4 && (s[k-1] == ' ' || s[k-1] == '\t') && k-1 > sc.last && (s[k-2] == '"' || s[k-2] == ' ' || s[k-2] == '\t') {
+			k--
+		}
+	}
 	quoted := false
 	if k > sc.last && (s[k-1] == '"' || s[k-1] == '\'') {
 		quoted = true
@@ -153,7 +159,7 @@ func (sc *scanner) assign(i int) int {
 		// space.
 		return vs
 	}
-	if sc.standIn(v) || isAuditHash(v) || notASecretValue(s, key, v, ve) {
+	if sc.standIn(v) || isAuditHash(v) || notASecretValue(s, key, v, ve) || sc.placeholderThenScope(v) {
 		return next
 	}
 	if kind == kindCredentials {
@@ -248,16 +254,32 @@ func (sc *scanner) xmlElement(i int) int {
 	s := sc.s
 	ns := i + 1
 	ne := ns
-	for ne < len(s) && ne-ns <= 64 && isKeyChar[s[ne]] {
+	for ne < len(s) && ne-ns <= 64 && (isKeyChar[s[ne]] || s[ne] == ':') {
 		ne++
 	}
-	if ne == ns || ne >= len(s) || s[ne] != '>' {
+	if ne == ns || ne >= len(s) {
 		return i + 1
 	}
 	name := s[ns:ne]
+	if c := strings.LastIndexByte(name, ':'); c >= 0 {
+		name = name[c+1:] // a namespace prefix, <wsse:Password>
+	}
+	gt := ne
+	if s[ne] == ' ' {
+		// Attributes: <wsse:Password Type="…#PasswordText">.
+		e := strings.IndexByte(s[ne:min(len(s), ne+512)], '>')
+		if e < 0 || s[ne+e-1] == '/' {
+			return i + 1
+		}
+		gt = ne + e
+	}
+	if s[gt] != '>' || name == "" {
+		return i + 1
+	}
 	if k := inlineKind(name, false); k != kindSecret && k != kindAPIKey {
 		return i + 1
 	}
+	ne = gt
 	vs := ne + 1
 	ve := strings.Index(s[vs:min(len(s), vs+1024)], "</")
 	if ve <= 0 {
@@ -841,6 +863,11 @@ func (sc *scanner) pem(i int) int {
 		if c := strings.Index(s[es:min(len(s), es+64)], "-----"); c >= 0 {
 			end = es + c + 5
 		}
+	} else if !pemBodyFollows(s[hs+he+5:]) {
+		// "expected -----BEGIN PRIVATE KEY----- header, found none": a
+		// header named in prose, no key. A key cut short keeps its body
+		// and is redacted to the end. (What the header holds is scanned.)
+		return i + 1
 	}
 	if sc.emit(i, end, rulePrivateKey) {
 		return end
@@ -1090,4 +1117,54 @@ func isProseWord(w string) bool {
 		return true
 	}
 	return false
+}
+
+// pemBodyFollows reports whether s, what follows a PEM header, starts (past
+// blanks and raw or escaped line breaks) with a line of a PEM body: 16 or
+// more base64 characters.
+func pemBodyFollows(s string) bool {
+	i := 0
+	for i < len(s) {
+		switch {
+		case isSpace(s[i]):
+			i++
+		case strings.HasPrefix(s[i:], `\n`) || strings.HasPrefix(s[i:], `\r`):
+			i += 2
+		default:
+			n := 0
+			for i+n < len(s) && charset[s[i+n]]&setB64 != 0 {
+				n++
+			}
+			return n >= 16
+		}
+	}
+	return false
+}
+
+// placeholderThenScope reports whether v is a placeholder followed by an
+// AWS credential scope, as another redactor leaves X-Amz-Credential:
+// "[REDACTED]%2F20240517%2Fus-east-1%2Fs3%2Faws4_request".
+func (sc *scanner) placeholderThenScope(v string) bool {
+	if len(v) < 2 || v[0] != '[' {
+		return false
+	}
+	e := strings.IndexByte(v, ']')
+	if e < 0 || !sc.e.isPlaceholder(v[:e+1]) {
+		return false
+	}
+	rest := v[e+1:]
+	if strings.HasPrefix(rest, "/") {
+		rest = strings.ReplaceAll(rest, "/", "%2F")
+	}
+	parts := strings.Split(strings.ReplaceAll(rest, "%2f", "%2F"), "%2F")
+	if len(parts) != 5 || parts[0] != "" || len(parts[1]) != 8 || strings.Trim(parts[1], "0123456789") != "" ||
+		parts[4] != "aws4_request" {
+		return false
+	}
+	for _, p := range parts[2:4] {
+		if p == "" || strings.Trim(p, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			return false
+		}
+	}
+	return true
 }
