@@ -253,7 +253,8 @@ func (e *Engine) Attr(key, value string) (string, bool) {
 		return value, false
 	case d >= keyRule:
 		r := ruleID(d - keyRule)
-		if e.isPlaceholder(value) {
+		if e.isPlaceholder(value) || r == ruleKeyIP && isLocalAddress(value) {
+			// (A client address of 127.0.0.1 or ::1 is no one's.)
 			return value, false
 		}
 		e.counts[r].n.Add(1)
@@ -485,4 +486,32 @@ func (e *Engine) writeRepl(b *strings.Builder, r ruleID, secret string) {
 	default:
 		b.WriteString(spec.placeholder)
 	}
+}
+
+// isLocalAddress reports whether v is a loopback or unspecified address,
+// with or without a port: "127.0.0.1", "[::1]:8080", "0.0.0.0".
+func isLocalAddress(v string) bool {
+	if h, p, ok := strings.Cut(v, "]:"); ok && strings.HasPrefix(h, "[") && p != "" && strings.Trim(p, "0123456789") == "" {
+		v = h[1:]
+	} else if strings.Count(v, ":") == 1 {
+		h, p, _ := strings.Cut(v, ":")
+		if p == "" || strings.Trim(p, "0123456789") != "" {
+			return false
+		}
+		v = h
+	}
+	v = strings.Trim(v, "[]")
+	switch v {
+	case "::1", "::", "0.0.0.0", "0:0:0:0:0:0:0:1":
+		return true
+	}
+	if !strings.HasPrefix(v, "127.") || strings.Count(v, ".") != 3 {
+		return false
+	}
+	for _, o := range strings.Split(v, ".") {
+		if !octet(o) {
+			return false
+		}
+	}
+	return true
 }

@@ -277,6 +277,7 @@ func TestCredentials(t *testing.T) {
 		{"credential scope after a placeholder", "X-Amz-Credential=[REDACTED]%2F20240517%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240517T120000Z",
 			"X-Amz-Credential=[REDACTED]%2F20240517%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240517T120000Z"},
 		{"placeholder then a secret", "token=[REDACTED]%2Fghp_P8DCV3JB0njkzkvkRGA3BNNbqqt9nC0lLwxD", "token=[REDACTED]"},
+		{"mysql legacy password()", "SET PASSWORD FOR 'etl'@'%' = PASSWORD('N0rth-W1nd-88')", "SET PASSWORD FOR 'etl'@'%' = PASSWORD('[REDACTED]')"},
 		{"ssn query name", "GET /hr/verify?social_security_number=318447219&dob=1984-07-12", "GET /hr/verify?social_security_number=[REDACTED]&dob=1984-07-12"},
 	})
 }
@@ -288,6 +289,8 @@ func TestNetworkAndIDs(t *testing.T) {
 		{"ipv4 url", "GET http://192.0.2.9/healthz", "GET http://[IP_REDACTED]/healthz"},
 		{"ipv4 after userinfo", "dsn=postgres://app:pw@192.0.2.31:5432/db", "dsn=postgres://app:[REDACTED]@[IP_REDACTED]:5432/db"},
 		{"version after @", "pkg@1.2.3.4", "pkg@1.2.3.4"},
+		{"user@private address", "orders/app@10.0.3.14:53422 login; admin@192.168.4.2 on", "orders/app@[IP_REDACTED]:53422 login; admin@[IP_REDACTED] on"},
+		{"user@address:port", "svc@198.51.100.7:5432", "svc@[IP_REDACTED]:5432"},
 		{"arn secret", "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf",
 			"arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf"},
 		{"ipv6 full", "from 2001:0db8:a1c7:e46a:0000:0000:7dee:f462 ok", "from [IP_REDACTED] ok"},
@@ -374,6 +377,11 @@ func TestAttrKeys(t *testing.T) {
 		{"token.type", "bearer", "bearer"},
 		{"api_key.id", "key_123", "key_123"},
 		{"server.address", "10.0.0.1", "[IP_REDACTED]"},
+		{"client.address", "127.0.0.1", "127.0.0.1"},
+		{"net.peer.ip", "::1", "::1"},
+		{"http.client_ip", "[::1]:8080", "[::1]:8080"},
+		{"client.address", "127.0.0.1.evil.example", "[IP_REDACTED]"},
+		{"client.address", "128.0.0.1", "[IP_REDACTED]"},
 		{"credit_card.brand", "visa", "visa"},
 		{"employee.social_security_number", "318447219", "[REDACTED]"},
 		{"security_number", "42", "42"},

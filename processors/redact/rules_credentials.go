@@ -754,10 +754,10 @@ func (sc *scanner) url(i int) int {
 	for ae < len(s) && ae-as < 512 && !isAuthorityStop(s[ae]) {
 		ae++
 	}
-	if ae < len(s) && (s[ae] == '#' || s[ae] == '?') && strings.IndexByte(s[as:ae], ':') >= 0 {
+	if ae < len(s) && (s[ae] == '#' || s[ae] == '?') && strings.IndexByte(s[as:ae], ':') >= 0 && strings.IndexByte(s[as:ae], '@') < 0 {
 		// A password written raw, "postgresql://billing:Vx8#qL2m@db": the
-		// '#' or '?' starts no fragment or query when an '@' follows in the
-		// same token, before any '/'.
+		// '#' or '?' starts no fragment or query when the userinfo has not
+		// ended yet and an '@' follows in the same token, before any '/'.
 		e := ae
 		for e < len(s) && e-as < 512 && s[e] != '/' && s[e] != '@' && !isSpace(s[e]) && s[e] != '"' && s[e] != '\'' {
 			e++
@@ -875,11 +875,16 @@ func (sc *scanner) pem(i int) int {
 	return i + 1
 }
 
-// sqlQuote matches the password literal of "IDENTIFIED BY '…'" and
-// "PASSWORD '…'" (MySQL, PostgreSQL, Oracle) when the quote at i opens it.
+// sqlQuote matches the password literal of "IDENTIFIED BY '…'",
+// "PASSWORD '…'" (MySQL, PostgreSQL, Oracle) and MySQL's legacy
+// "PASSWORD('…')" when the quote at i opens it.
 func (sc *scanner) sqlQuote(i int) int {
 	s := sc.s
 	j := i
+	call := j > sc.last && s[j-1] == '('
+	if call {
+		j--
+	}
 	for j > sc.last && s[j-1] == ' ' {
 		j--
 	}
@@ -893,7 +898,7 @@ func (sc *scanner) sqlQuote(i int) int {
 	w := s[j:we]
 	switch {
 	case equalFold(w, "password"):
-	case equalFold(w, "by"):
+	case equalFold(w, "by") && !call:
 		k := j
 		for k > sc.last && s[k-1] == ' ' {
 			k--

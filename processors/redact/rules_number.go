@@ -227,8 +227,9 @@ func (sc *scanner) versionContext(i int) bool {
 	switch p {
 	case '@':
 		// "pkg@1.2.3.4" is a version; the host of "scheme://user:pw@1.2.3.4"
-		// is an address.
-		return !sc.inURLAuthority(i - 1)
+		// is an address, and so is a private one or one with a port after
+		// a user name ("orders/app@10.0.3.14:53422", "admin@10.0.3.14").
+		return !sc.inURLAuthority(i-1) && !privateIPv4(sc.s[i:]) && !sc.portFollows(i)
 	case '/':
 		// A product token, "Chrome/120.0.0.0"; not a host, "worker-2/10.0.0.5".
 		return sc.lettersBefore(i - 1)
@@ -509,4 +510,33 @@ func (sc *scanner) paren(i int) int {
 		return end
 	}
 	return i + 1
+}
+
+// privateIPv4 reports whether s starts with an address of a private or
+// shared range: 10/8, 172.16/12, 192.168/16, 100.64/10.
+func privateIPv4(s string) bool {
+	first, rest, _ := strings.Cut(s, ".")
+	second, _, _ := strings.Cut(rest, ".")
+	n := func(v string) int {
+		x := 0
+		for i := 0; i < len(v) && i < 3; i++ {
+			if !isDigit(v[i]) {
+				return -1
+			}
+			x = x*10 + int(v[i]-'0')
+		}
+		return x
+	}
+	a, b := n(first), n(second)
+	return a == 10 || a == 172 && b >= 16 && b <= 31 || a == 192 && b == 168 || a == 100 && b >= 64 && b <= 127
+}
+
+// portFollows reports whether the dotted quad at i is followed by a port,
+// ":53422".
+func (sc *scanner) portFollows(i int) bool {
+	e := i
+	for e < len(sc.s) && (isDigit(sc.s[e]) || sc.s[e] == '.') {
+		e++
+	}
+	return e+1 < len(sc.s) && sc.s[e] == ':' && isDigit(sc.s[e+1])
 }
