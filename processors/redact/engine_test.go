@@ -278,6 +278,7 @@ func TestCredentials(t *testing.T) {
 			"X-Amz-Credential=[REDACTED]%2F20240517%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240517T120000Z"},
 		{"placeholder then a secret", "token=[REDACTED]%2Fghp_P8DCV3JB0njkzkvkRGA3BNNbqqt9nC0lLwxD", "token=[REDACTED]"},
 		{"mysql legacy password()", "SET PASSWORD FOR 'etl'@'%' = PASSWORD('N0rth-W1nd-88')", "SET PASSWORD FOR 'etl'@'%' = PASSWORD('[REDACTED]')"},
+		{"pan in text", "authorization approved pan=505373412509 amount=1159.61", "authorization approved pan=[REDACTED] amount=1159.61"},
 		{"ssn query name", "GET /hr/verify?social_security_number=318447219&dob=1984-07-12", "GET /hr/verify?social_security_number=[REDACTED]&dob=1984-07-12"},
 	})
 }
@@ -338,6 +339,7 @@ func TestNetworkAndIDs(t *testing.T) {
 		{"loopback kept", "dial tcp 127.0.0.1:6379: refused; listening on 0.0.0.0:8080", "dial tcp 127.0.0.1:6379: refused; listening on 0.0.0.0:8080"},
 		{"tz offset", "+0530 IST", "+0530 IST"},
 		{"phone dashed national", "電話：03-5561-8802（平日）, mobile 090-1234-5678", "電話：[PHONE_REDACTED]（平日）, mobile [PHONE_REDACTED]"},
+		{"phone then a short group", "number 020 7946 0321 12 on file", "number [PHONE_REDACTED] 12 on file"},
 		{"phone german mobile", "SMS an 0151 2345 6789 fehlgeschlagen", "SMS an [PHONE_REDACTED] fehlgeschlagen"},
 		{"phone dutch mobile", "klant niet bereikbaar op 06-41827395", "klant niet bereikbaar op [PHONE_REDACTED]"},
 		{"phone pairs after groups", "номер 067 482 19 33, telefonum 0542 771 09 38", "номер [PHONE_REDACTED], telefonum [PHONE_REDACTED]"},
@@ -384,6 +386,10 @@ func TestAttrKeys(t *testing.T) {
 		{"client.address", "128.0.0.1", "[IP_REDACTED]"},
 		{"credit_card.brand", "visa", "visa"},
 		{"employee.social_security_number", "318447219", "[REDACTED]"},
+		{"pan", "505373412509", "[REDACTED]"},
+		{"payment.card.pan", "5053 7341 2509", "[REDACTED]"},
+		{"camera.pan", "-12.5", "-12.5"},
+		{"primary_account_number", "6759649826438453", "[REDACTED]"},
 		{"security_number", "42", "42"},
 		// Allowlisted keys are never touched, whatever the value.
 		{"http.route", "/users/alice@example.com", "/users/alice@example.com"},
@@ -675,7 +681,7 @@ func TestConcurrentUse(t *testing.T) {
 			for r := 0; r < rounds; r++ {
 				e.String("mail alice@example.com from 203.0.113.7")
 				e.Attr("db.password", "x")
-				e.Int("pan", 4111111111111111)
+				e.Int("payment.value", 4111111111111111)
 				e.Counts()
 			}
 		}()

@@ -10,7 +10,8 @@ import "strings"
 // match, while "password_changed_at", "gen_ai.usage.input_tokens",
 // "token.type" and "api_key.id" do not.
 
-// secretKeys name values that are secret whatever they look like. With
+// secretKeys name values that are secret whatever they look like (and so
+// does a name that is exactly "pan", a card's primary account number). With
 // emailKeys and clientIPKeys they are the specification of the attribute
 // key rules; keyClass implements them with a switch on the last words,
 // and TestKeyClassMatchesSuffixLists holds the two together.
@@ -19,7 +20,7 @@ var secretKeys = []string{
 	"api_key", "apikey", "authorization", "cookie", "session",
 	"credit_card", "card_number", "cvv", "cvc", "ssn", "private_key",
 	"secret_key", "access_key", "account_key", "credentials",
-	"social_security_number",
+	"social_security_number", "card_pan", "primary_account_number",
 }
 
 // notSecretTokens are names ending in a secret word that are not
@@ -87,7 +88,7 @@ func init() {
 		{word: "signature", two: true}, {word: "email", class: kcEmail},
 		{word: "key", two: true}, {word: "card", two: true}, {word: "number", two: true},
 		{word: "address", two: true}, {word: "mail", two: true}, {word: "ip", two: true},
-		{word: "for", two: true}, {word: "addr", two: true},
+		{word: "for", two: true}, {word: "addr", two: true}, {word: "pan", two: true},
 	} {
 		c := w.word[len(w.word)-1]
 		lastWords[c] = append(lastWords[c], w)
@@ -173,7 +174,14 @@ func twoWordClass(key, last string, end int) uint8 {
 			return kcSecret
 		}
 	case "number":
-		if is("card") || is("security") && endsWithWord(key, beforeSep(key, end-len("security")), "social") {
+		if is("card") || is("security") && endsWithWord(key, beforeSep(key, end-len("security")), "social") ||
+			is("account") && endsWithWord(key, beforeSep(key, end-len("account")), "primary") {
+			return kcSecret
+		}
+	case "pan":
+		// A card's primary account number: "pan", "card.pan" — not
+		// "camera.pan".
+		if end == 0 || is("card") {
 			return kcSecret
 		}
 	case "address":

@@ -407,6 +407,7 @@ func (sc *scanner) phoneNational(t *numTok) int {
 	if s[t.start[0]] != '0' || t.glen(0) < 2 || s[t.start[0]+1] == '0' {
 		return 0
 	}
+	ng := t.ng // the groups the number takes
 	switch {
 	case t.ng == 5 && (t.sep == ' ' || t.sep == '.'):
 		for k := 0; k < 5; k++ {
@@ -427,21 +428,23 @@ func (sc *scanner) phoneNational(t *numTok) int {
 		if n := t.glen(0) + t.glen(1) + 4; n != 10 && n != 11 {
 			return 0
 		}
-	case (t.ng == 2 || t.ng == 3) && t.sep == ' ' && t.glen(0) <= 5:
-		n := 0
-		for k := 0; k < t.ng; k++ {
-			if t.glen(k) < 3 {
-				return 0
-			}
-			n += t.glen(k)
+	case t.ng >= 2 && t.sep == ' ' && t.glen(0) <= 5 && t.glen(0) >= 3:
+		// Two or three groups of three or more digits; what follows them
+		// ("020 7946 0321 12") is not part of the number, as a second pass
+		// that sees it redacted would not take it either.
+		ng = 1
+		n := t.glen(0)
+		for ng < t.ng && ng < 3 && t.glen(ng) >= 3 {
+			n += t.glen(ng)
+			ng++
 		}
-		if n < 10 || n > 12 {
+		if ng < 2 || n < 10 || n > 12 {
 			return 0 // 12: German mobile numbers, "0151 2345 6789"
 		}
 	default:
 		return 0
 	}
-	end := int(t.end[t.ng-1])
+	end := int(t.end[ng-1])
 	if sc.emit(int(t.start[0]), end, rulePhone) {
 		return end
 	}
