@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"hash"
 	"hash/maphash"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -491,27 +492,13 @@ func (e *Engine) writeRepl(b *strings.Builder, r ruleID, secret string) {
 // isLocalAddress reports whether v is a loopback or unspecified address,
 // with or without a port: "127.0.0.1", "[::1]:8080", "0.0.0.0".
 func isLocalAddress(v string) bool {
-	if h, p, ok := strings.Cut(v, "]:"); ok && strings.HasPrefix(h, "[") && p != "" && strings.Trim(p, "0123456789") == "" {
-		v = h[1:]
-	} else if strings.Count(v, ":") == 1 {
-		h, p, _ := strings.Cut(v, ":")
-		if p == "" || strings.Trim(p, "0123456789") != "" {
+	a, err := netip.ParseAddr(v)
+	if err != nil {
+		ap, err := netip.ParseAddrPort(v)
+		if err != nil {
 			return false
 		}
-		v = h
+		a = ap.Addr()
 	}
-	v = strings.Trim(v, "[]")
-	switch v {
-	case "::1", "::", "0.0.0.0", "0:0:0:0:0:0:0:1":
-		return true
-	}
-	if !strings.HasPrefix(v, "127.") || strings.Count(v, ".") != 3 {
-		return false
-	}
-	for _, o := range strings.Split(v, ".") {
-		if !octet(o) {
-			return false
-		}
-	}
-	return true
+	return a.IsLoopback() || a.IsUnspecified()
 }

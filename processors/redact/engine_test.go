@@ -339,6 +339,7 @@ func TestNetworkAndIDs(t *testing.T) {
 		{"loopback kept", "dial tcp 127.0.0.1:6379: refused; listening on 0.0.0.0:8080", "dial tcp 127.0.0.1:6379: refused; listening on 0.0.0.0:8080"},
 		{"tz offset", "+0530 IST", "+0530 IST"},
 		{"phone dashed national", "電話：03-5561-8802（平日）, mobile 090-1234-5678", "電話：[PHONE_REDACTED]（平日）, mobile [PHONE_REDACTED]"},
+		{"phone then a group too many", "number 020 7946 0321 123 ok", "number [PHONE_REDACTED] 123 ok"},
 		{"phone then a short group", "number 020 7946 0321 12 on file", "number [PHONE_REDACTED] 12 on file"},
 		{"phone german mobile", "SMS an 0151 2345 6789 fehlgeschlagen", "SMS an [PHONE_REDACTED] fehlgeschlagen"},
 		{"phone dutch mobile", "klant niet bereikbaar op 06-41827395", "klant niet bereikbaar op [PHONE_REDACTED]"},

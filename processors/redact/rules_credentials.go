@@ -82,17 +82,14 @@ func credentialLike(v string) bool {
 // rule; anything else costs nothing more.
 func (sc *scanner) assign(i int) int {
 	s := sc.s
+	// Blanks before the separator: "name = value", and before a colon only
+	// after a quoted name, JSON written loosely (`"password" :	"…"`).
 	k := i
-	if s[i] == '=' {
-		for k > sc.last && i-k < 8 && s[k-1] == ' ' {
-			k--
-		}
+	for k > sc.last && i-k < 8 && (s[k-1] == ' ' || s[k-1] == '\t') {
+		k--
 	}
-	if s[i] == ':' {
-		// JSON written loosely, `"password" :	"…"`.
-		for k > sc.last && i-k < 4 && (s[k-1] == ' ' || s[k-1] == '\t') && k-1 > sc.last && (s[k-2] == '"' || s[k-2] == ' ' || s[k-2] == '\t') {
-			k--
-		}
+	if k == i || s[i] != '=' && sc.at(k-1) != '"' {
+		k = i
 	}
 	quoted := false
 	if k > sc.last && (s[k-1] == '"' || s[k-1] == '\'') {
@@ -985,11 +982,7 @@ func authMessage(args string) bool {
 		// "AUTH failed: …", "ERR AUTH <password> called without …"
 		return true
 	}
-	switch strings.ToLower(w) {
-	case "failed", "error", "required", "ok", "succeeded", "successful", "rejected", "denied", "timeout":
-		return true
-	}
-	return false
+	return isMessageWord(w)
 }
 
 // redisMonitorAuth matches the quoted arguments of AUTH as MONITOR and the
@@ -1098,7 +1091,7 @@ func notASecretValue(s, key, v string, ve int) bool {
 		return true
 	case strings.HasPrefix(s[ve:], " bytes") && strings.Trim(v, "0123456789") == "":
 		return true
-	case strings.HasPrefix(s[ve:], " ") && isProseWord(v):
+	case strings.HasPrefix(s[ve:], " ") && isMessageWord(v):
 		// The first word of a sentence, "ExpiredToken: The security token
 		// …", "password: must be at least 12 characters".
 		return true
@@ -1111,14 +1104,15 @@ func notASecretValue(s, key, v string, ve int) bool {
 	return false
 }
 
-// isProseWord reports whether w is an English word that begins the
-// message after "name:" in an error ("The", "must", "is", "required") —
-// a word no credential is.
-func isProseWord(w string) bool {
+// isMessageWord reports whether w is a word that begins the message after
+// a credential's name or command in an error or a status line ("The",
+// "must", "failed", "required") — a word no credential is.
+func isMessageWord(w string) bool {
 	switch strings.ToLower(w) {
 	case "the", "a", "an", "is", "was", "are", "were", "has", "have", "had", "not",
 		"must", "should", "will", "may", "cannot", "can", "does", "did", "do",
-		"expired", "invalid", "missing", "required", "too", "no", "this", "that":
+		"expired", "invalid", "missing", "required", "too", "no", "this", "that",
+		"failed", "error", "ok", "succeeded", "successful", "rejected", "denied", "timeout":
 		return true
 	}
 	return false

@@ -53,7 +53,10 @@ func (sc *scanner) iban(i int) int {
 	for k < want && j < len(s) {
 		c := s[j]
 		if letter(c) || isDigit(c) {
-			buf[k] = c &^ (0x20 * boolByte(lower && !isDigit(c)))
+			if lower && !isDigit(c) {
+				c -= 'a' - 'A'
+			}
+			buf[k] = c
 			k++
 			grp++
 			j++
@@ -71,13 +74,6 @@ func (sc *scanner) iban(i int) int {
 	}
 	if sc.emit(i, j, ruleIBAN) {
 		return j
-	}
-	return 0
-}
-
-func boolByte(b bool) byte {
-	if b {
-		return 1
 	}
 	return 0
 }

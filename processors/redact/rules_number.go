@@ -1,6 +1,9 @@
 package redact
 
-import "strings"
+import (
+	"net/netip"
+	"strings"
+)
 
 // maxGroups bounds the digit groups of one numeric token. Longer runs are
 // scanned in windows that overlap by four groups, enough for a card
@@ -163,7 +166,7 @@ func (sc *scanner) ipv4Tok(t *numTok, i int) bool {
 			return false
 		}
 	}
-	if sc.versionContext(i) {
+	if sc.versionContext(i, int(t.end[3])) {
 		return false
 	}
 	if e := int(t.end[3]); e+1 < len(sc.s) && sc.s[e] == '-' && (isLower(sc.s[e+1]) || isUpper(sc.s[e+1])) {
@@ -222,14 +225,21 @@ func octet(g string) bool {
 // versionContext reports whether the dotted quad at i reads as a version:
 // "version 1.2.3.4", "ver=1.2.3.4", "Chrome/120.0.0.0", "pkg@1.2.3.4".
 // ("v1.2.3.4" never gets here: the digits are glued to the "v".)
-func (sc *scanner) versionContext(i int) bool {
+func (sc *scanner) versionContext(i, end int) bool {
 	p := sc.at(i - 1)
 	switch p {
 	case '@':
 		// "pkg@1.2.3.4" is a version; the host of "scheme://user:pw@1.2.3.4"
 		// is an address, and so is a private one or one with a port after
 		// a user name ("orders/app@10.0.3.14:53422", "admin@10.0.3.14").
-		return !sc.inURLAuthority(i-1) && !privateIPv4(sc.s[i:]) && !sc.portFollows(i)
+		if sc.inURLAuthority(i - 1) {
+			return false
+		}
+		if end+1 < len(sc.s) && sc.s[end] == ':' && isDigit(sc.s[end+1]) {
+			return false // a port follows
+		}
+		a, err := netip.ParseAddr(sc.s[i:end])
+		return err != nil || !a.IsPrivate() && !sharedIPv4.Contains(a)
 	case '/':
 		// A product token, "Chrome/120.0.0.0"; not a host, "worker-2/10.0.0.5".
 		return sc.lettersBefore(i - 1)
@@ -432,14 +442,20 @@ func (sc *scanner) phoneNational(t *numTok) int {
 		// Two or three groups of three or more digits; what follows them
 		// ("020 7946 0321 12") is not part of the number, as a second pass
 		// that sees it redacted would not take it either.
+		// The number takes as many of them as keep it within 10–12
+		// digits (12: German mobiles, "0151 2345 6789").
 		ng = 1
 		n := t.glen(0)
 		for ng < t.ng && ng < 3 && t.glen(ng) >= 3 {
 			n += t.glen(ng)
 			ng++
 		}
+		for ng > 2 && n > 12 {
+			ng--
+			n -= t.glen(ng)
+		}
 		if ng < 2 || n < 10 || n > 12 {
-			return 0 // 12: German mobile numbers, "0151 2345 6789"
+			return 0
 		}
 	default:
 		return 0
@@ -515,31 +531,6 @@ func (sc *scanner) paren(i int) int {
 	return i + 1
 }
 
-// privateIPv4 reports whether s starts with an address of a private or
-// shared range: 10/8, 172.16/12, 192.168/16, 100.64/10.
-func privateIPv4(s string) bool {
-	first, rest, _ := strings.Cut(s, ".")
-	second, _, _ := strings.Cut(rest, ".")
-	n := func(v string) int {
-		x := 0
-		for i := 0; i < len(v) && i < 3; i++ {
-			if !isDigit(v[i]) {
-				return -1
-			}
-			x = x*10 + int(v[i]-'0')
-		}
-		return x
-	}
-	a, b := n(first), n(second)
-	return a == 10 || a == 172 && b >= 16 && b <= 31 || a == 192 && b == 168 || a == 100 && b >= 64 && b <= 127
-}
-
-// portFollows reports whether the dotted quad at i is followed by a port,
-// ":53422".
-func (sc *scanner) portFollows(i int) bool {
-	e := i
-	for e < len(sc.s) && (isDigit(sc.s[e]) || sc.s[e] == '.') {
-		e++
-	}
-	return e+1 < len(sc.s) && sc.s[e] == ':' && isDigit(sc.s[e+1])
-}
+// sharedIPv4 is the shared address space of carrier-grade NAT (RFC 6598),
+// as personal as a private address.
+var sharedIPv4 = netip.MustParsePrefix("100.64.0.0/10")
