@@ -14,7 +14,11 @@
 //     no allocation; otherwise one new string and true. The one exception:
 //     a clean value of 16 to 512 bytes seen a second time is copied, once,
 //     into a memo of recent clean values, and its later sightings skip the
-//     scan (memo.go).
+//     scan (memo.go). A clean value of up to 512 bytes that comes back as
+//     the same string (same data pointer and length: a constant, a
+//     configured name, a request's context attribute on each of its spans)
+//     is recognised by its address alone (ident.go); the set holds at most
+//     1 024 such strings reachable, as the key cache holds its keys.
 //   - Redaction is idempotent: redacting redacted text changes nothing.
 //     Placeholders are never matched again, and empty values are left alone.
 //   - Output is always valid UTF-8: invalid sequences in the input become

@@ -32,6 +32,7 @@ type Engine struct {
 	counts      []counter
 	keys        keyCache  // key → decision, by identity (keycache.go)
 	clean       cleanMemo // values found clean, by content (memo.go)
+	ident       identSet  // values found clean, by identity (ident.go)
 }
 
 type ruleSpec struct {
@@ -184,16 +185,18 @@ func (e *Engine) ruleNames() []string {
 // matches and s is valid it returns s itself and false, without allocating
 // — except once per clean value of 16 to 512 bytes that comes back, which
 // is copied into a memo of recent clean values so that its next sightings
-// skip the scan. Otherwise it returns a new string and true. Every
-// redaction increments its rule's counter.
+// skip the scan. A clean value that comes back as the same string is known
+// by its address (identSet). Otherwise it returns a new string and true.
+// Every redaction increments its rule's counter.
 func (e *Engine) String(s string) (string, bool) {
-	if s == "" {
+	if s == "" || len(s) <= memoMax && e.ident.has(s) {
 		return s, false
 	}
 	memo := memoable(s)
 	var h uint64
 	if memo {
 		if h = e.clean.hash(s); e.clean.has(s, h) {
+			e.ident.sawClean(s)
 			return s, false
 		}
 	}
@@ -204,8 +207,13 @@ func (e *Engine) String(s string) (string, bool) {
 		return r, true
 	}
 	r, changed := e.scan(s)
-	if !changed && memo {
-		e.clean.sawClean(s, h)
+	if !changed {
+		if memo {
+			e.clean.sawClean(s, h)
+		}
+		if len(s) <= memoMax {
+			e.ident.sawClean(s)
+		}
 	}
 	return r, changed
 }
@@ -248,6 +256,9 @@ func (e *Engine) Attr(key, value string) (string, bool) {
 	}
 	switch d := e.decide(key); {
 	case d == keyAllowed:
+		if len(value) <= memoMax && e.ident.has(value) {
+			return value, false
+		}
 		if !utf8.ValidString(value) {
 			return repairUTF8(value), true
 		}
