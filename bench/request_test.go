@@ -86,8 +86,9 @@ func analyze(h http.Handler) int {
 // server span, three agents run concurrently and their data-source client
 // spans. See requestVariants for what each variant contains.
 //
-// Extra metric: spans/op, the spans that reached the exporter per request,
-// after the run's shutdown has flushed everything.
+// Extra metrics: spans/op, the spans that reached the exporter per request,
+// after the run's shutdown has flushed everything; cpu-ns/op, the process's
+// CPU time per request (see cpuMark.report).
 func BenchmarkRequest(b *testing.B) {
 	for _, v := range requestVariants {
 		b.Run(v.name, func(b *testing.B) {
@@ -96,12 +97,14 @@ func BenchmarkRequest(b *testing.B) {
 			h := newService(b, t.provider)
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := startCPU()
 			for i := 0; i < b.N; i++ {
 				if code := analyze(h); code != http.StatusOK {
 					b.Fatalf("POST /api/analyze: status %d, want 200", code)
 				}
 			}
 			b.StopTimer()
+			cpu.report(b)
 			reportSpansPerOp(b, t, exp)
 		})
 	}
@@ -158,7 +161,8 @@ var serviceVariants = []variant{
 // (for the errors it must not lose); without, unsampled spans are not
 // recorded, as with the SDK's ParentBased(TraceIDRatioBased(0.1)).
 //
-// Extra metric: spans/op, the spans that reached the exporter per request.
+// Extra metrics: spans/op, the spans that reached the exporter per request;
+// cpu-ns/op, the process's CPU time per request (see cpuMark.report).
 func BenchmarkRequestParallel(b *testing.B) {
 	for _, v := range serviceVariants {
 		b.Run(v.name, func(b *testing.B) {
@@ -167,6 +171,7 @@ func BenchmarkRequestParallel(b *testing.B) {
 			h := newService(b, t.provider)
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := startCPU()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if code := analyze(h); code != http.StatusOK {
@@ -176,8 +181,33 @@ func BenchmarkRequestParallel(b *testing.B) {
 				}
 			})
 			b.StopTimer()
+			cpu.report(b)
 			reportSpansPerOp(b, t, exp)
 		})
+	}
+}
+
+// cpuMark is the process's CPU time when a request benchmark's timer
+// started.
+type cpuMark struct {
+	nanos int64
+	ok    bool
+}
+
+func startCPU() cpuMark {
+	n, ok := processCPU()
+	return cpuMark{n, ok}
+}
+
+// report adds cpu-ns/op: the CPU the whole process spent per request
+// while the timer ran — the handler's goroutines, the export goroutine,
+// the GC — where ns/op is wall time, which on two cores overlaps the
+// export goroutine with the handler and follows their scheduling.
+// Export work still queued when the timer stops is not counted (at most
+// one batch).
+func (m cpuMark) report(b *testing.B) {
+	if n, ok := processCPU(); ok && m.ok && b.N > 0 {
+		b.ReportMetric(float64(n-m.nanos)/float64(b.N), "cpu-ns/op")
 	}
 }
 
