@@ -63,7 +63,8 @@
 //	               such as Bearer realm="…"), also in JSON arrays, Go's header
 //	               map print and HAR {"name": …, "value": …} pairs
 //	cookie         every cookie value after Cookie: or Set-Cookie: (attributes   name=[REDACTED]
-//	               such as Path or SameSite are kept)
+//	               such as Path or SameSite are kept, and so are settings of at
+//	               most five letters, digits or dashes: lang=de, theme=dark)
 //	private_key    PEM private key blocks, raw, JSON-escaped or YAML-indented;    [PRIVATE_KEY_REDACTED]
 //	               a truncated block to the end of the string
 //	url_password   the password of URL userinfo and DSNs (postgres://u:p@h,       user:[REDACTED]@host
@@ -74,9 +75,15 @@
 //	               signature, code, X-Amz-Signature, X-Goog-Signature, …), also
 //	               inside a URL-encoded URL (%3Ftoken%3D…)
 //	inline_secret  values after a secret name in free text: password=…,         password=[REDACTED]
-//	               "token": "…", client_secret: …, PGPASSWORD=…, --password=…;
+//	               "token": "…", client_secret: …, PGPASSWORD=…, --password=…,
+//	               every element of a quoted array ("codes": ["…", "…"]), the
+//	               "value" of an object ("adminPassword": {"value": "…"}), a
+//	               field name followed by blanks alone and a value of 16+
+//	               letters and digits mixed ("client_secret NKY5…", a table's
+//	               "secret_key     9Qns…"), "password" in other languages
+//	               (Passwort, contraseña, mot de passe, пароль, パスワード, …);
 //	               kept: bind parameters and references ($1, ?, :name,
-//	               %(name)s, ${VAR}, $VAR, ${{ secrets.X }}, {{ .Values.x }}), code
+//	               %(name)s, ${VAR}, $VAR, {name}, ${{ secrets.X }}, {{ .Values.x }}), code
 //	               that refers to the secret (settings.CLIENT_SECRET,
 //	               fetch_token(…)), masks ("***", "****1234", [FILTERED],
 //	               (sensitive value), <redacted>), yes/no answers and Vault's
@@ -85,14 +92,18 @@
 //	               lone token on the line after "name:" (botocore's
 //	               "Signature:\n<hex>")
 //	sql_password   IDENTIFIED BY '…', PASSWORD '…', Redis AUTH … (also as         '[REDACTED]'
-//	               MONITOR prints it: "AUTH" "…")
+//	               MONITOR prints it: "AUTH" "…", and in go-redis's pipeline
+//	               errors: "[AUTH …, SELECT 3]")
 //	ip             IPv4 and IPv6 addresses, private ranges included, also a URL's [IP_REDACTED]
 //	               host after its userinfo; loopback (127.x, ::1) and 0.0.0.0
 //	               are kept, as are hex pairs joined by ':' (MAC addresses,
 //	               certificate fingerprints) and a quad after a product token
 //	               ("Chrome/120.0.0.0", but not "worker-2/10.0.0.5");
 //	               a dotted quad read as a version ("version 1.2.3.4",
-//	               "v1.2.3.4", "Chrome/120.0.0.0", "pkg@1.2.3.4") is kept
+//	               "v1.2.3.4", "Chrome/120.0.0.0", "pkg@1.2.3.4") is kept, and
+//	               so is a quad of four one-digit numbers ("vSphere 8.0.2.0")
+//	               unless it is written as an address (a port or prefix length
+//	               after it, a URL's host, after ip=, from, host, nameserver …)
 //	iban           IBANs of the right length for their country, mod-97 valid     [IBAN_REDACTED]
 //	ssn            US SSNs AAA-GG-SSSS outside the never-assigned ranges         [SSN_REDACTED]
 //	phone          +CC… (also %2B-encoded) with 9–15 digits, 00CC … in groups     [PHONE_REDACTED]
@@ -103,7 +114,9 @@
 //	               (password, passwd, pwd, passphrase, secret, token, api_key,
 //	               apikey, authorization, cookie, session, credit_card,
 //	               card_number, cvv, cvc, ssn, private_key, secret_key,
-//	               access_key, account_key, credentials)
+//	               access_key, account_key, preshared_key, secret_key_base,
+//	               password_confirmation, credentials; a trailing number or
+//	               version is ignored: password2, smtp_password_v4)
 //	key_email      the whole value of an attribute whose key names an e-mail     [EMAIL_REDACTED]
 //	key_ip         the whole value of a client-address attribute (client.address, [IP_REDACTED]
 //	               http.client_ip, net.peer.ip, x-forwarded-for, x-real-ip, …)
@@ -115,7 +128,7 @@
 // password_changed_at, email_verified, token.type and api_key.id do not,
 // nor do names of tokens that are not credentials (page_token,
 // nextPageToken, continuation_token, sync_token, cancellation_token,
-// idempotency_token, PublicKeyToken). The same names decide in free text
+// idempotency_token, PublicKeyToken, ClientRequestToken). The same names decide in free text
 // ("password=…", "pageToken=…"), where an ARN's resource type
 // ("…:secret:name") is not a name.
 //

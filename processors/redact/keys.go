@@ -89,9 +89,14 @@ func init() {
 		{word: "key", two: true}, {word: "card", two: true}, {word: "number", two: true},
 		{word: "address", two: true}, {word: "mail", two: true}, {word: "ip", two: true},
 		{word: "for", two: true}, {word: "addr", two: true}, {word: "pan", two: true},
+		{word: "confirmation", two: true}, {word: "confirm", two: true}, {word: "base", two: true},
 	} {
 		c := w.word[len(w.word)-1]
 		lastWords[c] = append(lastWords[c], w)
+	}
+	for _, word := range localPasswordWords {
+		c := word[len(word)-1]
+		lastWords[c] = append(lastWords[c], lastWord{word: word, class: kcSecret})
 	}
 }
 
@@ -100,6 +105,14 @@ func init() {
 // runs for every attribute of every span, hence the table of last words.
 func keyClass(key string) uint8 {
 	if key == "" {
+		return kcNone
+	}
+	if isDigit(key[len(key)-1]) {
+		// A numbered or versioned name, password2, ses_smtp_password_v4,
+		// cvv2: classified by the name it numbers.
+		if k := trimNumber(key); k != "" {
+			return keyClass(k)
+		}
 		return kcNone
 	}
 	for _, lw := range lastWords[lowerByte(key[len(key)-1])] {
@@ -113,6 +126,25 @@ func keyClass(key string) uint8 {
 		return twoWordClass(key, lw.word, beforeSep(key, ws))
 	}
 	return kcNone
+}
+
+// trimNumber returns key without its trailing number — and the 'v' and
+// separator before it ("_v4", "-2", "2") — or "" when nothing is left.
+func trimNumber(key string) string {
+	k := len(key)
+	for k > 0 && isDigit(key[k-1]) {
+		k--
+	}
+	if k >= 2 && (key[k-1] == 'v' || key[k-1] == 'V') && isKeySep(key[k-2]) {
+		k--
+	}
+	if k > 0 && isKeySep(key[k-1]) {
+		k--
+	}
+	if k == 0 || !isAlpha(key[k-1]) {
+		return ""
+	}
+	return key[:k]
 }
 
 // wordStart reports whether a word starts at key[i].
@@ -145,6 +177,8 @@ func twoWordClass(key, last string, end int) uint8 {
 			return kcNone
 		case is("key") && endsWithWord(key, beforeSep(key, end-len("key")), "public"):
 			return kcNone
+		case is("request") && endsWithWord(key, beforeSep(key, end-len("request")), "client"):
+			return kcNone // CloudFormation's ClientRequestToken: an idempotency key
 		}
 		return kcSecret
 	case "signature":
@@ -159,8 +193,9 @@ func twoWordClass(key, last string, end int) uint8 {
 		return kcSecret
 	case "key":
 		switch {
-		case is("api") || is("private") || is("secret"):
-			return kcSecret
+		case is("api") || is("private") || is("secret") || is("preshared") ||
+			is("shared") && endsWithWord(key, beforeSep(key, end-len("shared")), "pre"):
+			return kcSecret // … and a VPN's pre-shared key
 		case is("account"):
 			return kcAzure
 		case is("access"):
@@ -206,6 +241,16 @@ func twoWordClass(key, last string, end int) uint8 {
 	case "addr":
 		if is("remote") {
 			return kcIP
+		}
+	case "confirmation", "confirm":
+		// A form's second entry of the password: password_confirmation.
+		if is("password") || is("passwd") {
+			return kcSecret
+		}
+	case "base":
+		// Rails' secret_key_base signs its cookies.
+		if is("key") && endsWithWord(key, beforeSep(key, end-len("key")), "secret") {
+			return kcSecret
 		}
 	}
 	return kcNone
@@ -262,6 +307,26 @@ func attrKeyRule(key string) (ruleID, bool) {
 	return 0, false
 }
 
+// localPasswordWords are "password" in other languages, written in ASCII
+// (German, Dutch, Spanish and Portuguese without accents, Italian and
+// Turkish, Polish, Czech, Nordic, Finnish): last words of a secret name,
+// like "password" (db_passwort, Kennwort=…).
+// The same words with their accents, and in other scripts, are in
+// localPasswordNames.
+var localPasswordWords = []string{
+	"passwort", "kennwort", "wachtwoord", "contrasena", "senha", "parola",
+	"sifre", "haslo", "heslo", "losenord", "passord", "adgangskode", "salasana", "jelszo",
+}
+
+// localPasswordNames are names of a password that the key scan cannot
+// see, being written with letters outside ASCII or with spaces ("mot de
+// passe"): matched as the text right before the '=' or ':'.
+var localPasswordNames = []string{
+	"mot de passe", "Mot de passe", "contraseña", "Contraseña", "hasło", "Hasło",
+	"lösenord", "Lösenord", "jelszó", "Jelszó", "şifre", "Şifre",
+	"пароль", "Пароль", "密码", "密碼", "비밀번호", "パスワード", "κωδικός", "Κωδικός",
+}
+
 // queryOnlyNames are secret as URL query parameters but too common as
 // plain words elsewhere ("key=", "code=", "sig=").
 var queryOnlyNames = []string{
@@ -273,7 +338,8 @@ var queryOnlyNames = []string{
 // inlineKind classifies a name seen before '=' or ':' in free text. query
 // is true when the name follows '?' or '&'.
 func inlineKind(key string, query bool) uint8 {
-	if key == "" {
+	if key == "" || equalFold(key, "1password") {
+		// (1Password, the password manager: "1Password: item … moved".)
 		return kindNone
 	}
 	switch keyClass(key) {
@@ -294,6 +360,7 @@ func inlineKind(key string, query bool) uint8 {
 	if hasFoldSuffix(key, "password") || hasFoldSuffix(key, "passwd") {
 		return kindSecret
 	}
+
 	if query {
 		for _, q := range queryOnlyNames {
 			if equalFold(key, q) {

@@ -47,7 +47,7 @@ var shapes = []shape{
 	{prefix: "shpss_", set: setHex, min: 32},
 	{prefix: "shpca_", set: setHex, min: 32},
 	{prefix: "shppa_", set: setHex, min: 32},
-	{prefix: "sntrys_", set: setB64 | bUnder, min: 32},
+	{prefix: "sntrys_", set: setB64 | bUnder | bDash, min: 32},
 	{prefix: "sntryu_", set: setHex, min: 64},
 	{prefix: "sq0atp-", set: setB64URL, min: 22},
 	{prefix: "sq0csp-", set: setB64URL, min: 40},

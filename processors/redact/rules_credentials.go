@@ -103,7 +103,11 @@ func (sc *scanner) assign(i int) int {
 	for ks > sc.last && k-ks <= 64 && isKeyChar[s[ks-1]] {
 		ks--
 	}
-	if ks == k || k-ks > 64 {
+	// "password" written with letters outside ASCII (пароль, contraseña)
+	// or with blanks (mot de passe), which the key scan does not take in.
+	local := (ks == k && k > sc.last && s[k-1] >= 0x80 || equalFold(s[ks:k], "passe")) &&
+		localPasswordName(s[sc.last:k])
+	if (ks == k && !local) || k-ks > 64 {
 		return i + 1
 	}
 	if s[i] == ':' && sc.at(ks-1) == '[' {
@@ -118,6 +122,9 @@ func (sc *scanner) assign(i int) int {
 		// {"name": "Authorization", "value": "Bearer …"}.
 		if name := harName(s[sc.last : ks-1]); name != "" {
 			key = name
+		} else if azureKeyEntry(s[sc.last : ks-1]) {
+			// az storage account keys list: {"keyName": "key1", …, "value": "<key>"}.
+			key = "AccountKey"
 		}
 	}
 	if s[i] == ':' && sc.at(ks-1) == ':' && sc.inARN(ks-1) {
@@ -129,8 +136,16 @@ func (sc *scanner) assign(i int) int {
 		// A GraphQL variable's declaration, "($token: String!)": its type.
 		return i + 1
 	}
+	if quoted && sc.at(ks-1) == ' ' && isMessageWord(finalWord(s[sc.last:ks-1])) {
+		// The end of a quoted phrase, not a name: LDAP's "Invalid
+		// Credentials": 80090308.
+		return i + 1
+	}
 	query := !quoted && s[i] == '=' && (sc.at(ks-1) == '?' || sc.at(ks-1) == '&')
 	kind := inlineKind(key, query)
+	if local {
+		kind = kindSecret
+	}
 	if kind == kindNone {
 		return i + 1
 	}
@@ -150,13 +165,22 @@ func (sc *scanner) assign(i int) int {
 		return i + 1
 	}
 	v := s[vs:ve]
+	if v[0] == '{' && (len(v) == 1 || strings.IndexByte("\"'\\ \t", v[1]) >= 0) {
+		// An object: ARM's "adminPassword": {"value": "…"} holds the secret
+		// under "value"; {"type": "securestring", …} declares it.
+		return sc.objectValue(vs)
+	}
 	if strings.HasPrefix(v, "-----BEGIN") && ve < len(s) && s[ve] == ' ' {
 		// "JWT_PRIVATE_KEY=-----BEGIN RSA PRIVATE KEY-----\n…": the PEM rule
 		// takes the whole block, where this value would end at its first
 		// space.
 		return vs
 	}
+	inArray := skipArrayOpen(s, i+1) != i+1
 	if sc.standIn(v) || isAuditHash(v) || notASecretValue(s, key, v, ve) || sc.placeholderThenScope(v) {
+		if inArray && sc.standIn(v) {
+			return sc.arrayRest(next, ruleInlineSecret)
+		}
 		return next
 	}
 	if kind == kindCredentials {
@@ -164,7 +188,8 @@ func (sc *scanner) assign(i int) int {
 		// password=y" is left to its own pairs.
 		// A list of environment variable names ("credentials: GITHUB_TOKEN,
 		// NPM_TOKEN") names secrets without holding one.
-		if strings.ContainsAny(v, "= ") || isEnvName(v) {
+		if strings.ContainsAny(v, "= ") || isEnvName(v) || !credentialLike(v) && strings.HasPrefix(s[ve:], " ") {
+			// (The last: a word of prose, "…/db-credentials: staged version …".)
 			return i + 1
 		}
 		kind = kindSecret
@@ -198,9 +223,155 @@ func (sc *scanner) assign(i int) int {
 		r = ruleQuerySecret
 	}
 	if sc.emit(vs, ve, r) {
+		if inArray {
+			return sc.arrayRest(next, r)
+		}
 		return next
 	}
 	return i + 1
+}
+
+// spacedSecret handles a credential written after its field's name with a
+// blank alone — "client_secret NKY5nv0D… rejected", as a log message puts
+// it — where s[ws:we], a word of 16 or more letters and digits, follows
+// the blank. The name must be an identifier a program would print (with a
+// '_', '-' or '.' inside, or in camelCase: client_secret, apiKey, not the
+// English word "token") that names a secret, and the value must look like
+// a credential (letters and digits mixed); the value runs to the next
+// delimiter.
+func (sc *scanner) spacedSecret(ws, we int) int {
+	s := sc.s
+	ke := ws - 1
+	for ke > sc.last && ws-ke < 40 && (s[ke-1] == ' ' || s[ke-1] == '\t') {
+		ke-- // a column of a table: "secret_key         9QnsA0x…"
+	}
+	ks := ke
+	for ks > sc.last && ke-ks <= 64 && isKeyChar[s[ks-1]] {
+		ks--
+	}
+	if ks == ke || ke-ks > 64 || !compoundName(s[ks:ke]) {
+		return 0
+	}
+	if c := keyClass(s[ks:ke]); c != kcSecret && c != kcSignature {
+		return 0
+	}
+	ve := we
+	for ve < len(s) && !valueStop(s, ve, false) {
+		ve++
+	}
+	v := s[ws:ve]
+	if !mixedLettersDigits(v) || sc.standIn(v) || !sc.emit(ws, ve, ruleInlineSecret) {
+		return 0
+	}
+	return ve
+}
+
+// compoundName reports whether name is written as an identifier: two
+// words joined by '_', '-' or '.', or by a camelCase boundary.
+func compoundName(name string) bool {
+	for i := 1; i < len(name); i++ {
+		if isKeySep(name[i]) || camelBoundary(name, i-1) {
+			return i+1 < len(name) || camelBoundary(name, i-1)
+		}
+	}
+	return false
+}
+
+// mixedLettersDigits reports whether v has both letters and digits.
+func mixedLettersDigits(v string) bool {
+	letter, digit := false, false
+	for i := 0; i < len(v) && !(letter && digit); i++ {
+		letter = letter || isAlpha(v[i])
+		digit = digit || isDigit(v[i])
+	}
+	return letter && digit
+}
+
+// objectValue handles the object value, at '{' in s[vs], of a secret
+// name: the value of its "value" key, when it has one before it closes, is
+// the secret (ARM parameter files and templates); the braces and other
+// members stay. It returns where scanning resumes.
+func (sc *scanner) objectValue(vs int) int {
+	s := sc.s
+	end := min(len(s), vs+512)
+	if e := strings.IndexByte(s[vs+1:end], '}'); e >= 0 {
+		end = vs + 1 + e
+	}
+	body := s[vs:end]
+	k := strings.Index(body, `"value"`)
+	if k < 0 {
+		return vs + 1
+	}
+	j := vs + k + len(`"value"`)
+	for j < end && (s[j] == ' ' || s[j] == '\t') {
+		j++
+	}
+	if j >= end || s[j] != ':' {
+		return vs + 1
+	}
+	v0, v1, next := valueBounds(s, j+1, false)
+	if v1 <= v0 || sc.standIn(s[v0:v1]) || isTemplateRef(s[v0:v1]) || !sc.emit(v0, v1, ruleInlineSecret) {
+		return vs + 1
+	}
+	return next
+}
+
+// azureKeyEntry reports whether before, the text before a "value" key,
+// is inside an object of an Azure key list, {"keyName": "key1", …}.
+func azureKeyEntry(before string) bool {
+	if o := strings.LastIndexByte(before, '{'); o >= 0 && len(before)-o < 256 {
+		return strings.Contains(before[o:], `"keyName"`)
+	}
+	return false
+}
+
+// arrayRest redacts, with rule r, the quoted elements that follow the
+// first of a secret name's array value — "recovery_codes": ["…", "…"] —
+// from j, just after the first element, to the array's end; it returns
+// where it stopped.
+func (sc *scanner) arrayRest(j int, r ruleID) int {
+	s := sc.s
+	for {
+		k := j
+		for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+			k++
+		}
+		if k >= len(s) || s[k] != ',' {
+			return j
+		}
+		k++
+		for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+			k++
+		}
+		if k >= len(s) || s[k] != '"' && s[k] != '\'' {
+			return j
+		}
+		vs, ve, next := valueBounds(s, k, false)
+		if ve > vs && !sc.standIn(s[vs:ve]) && !sc.emit(vs, ve, r) {
+			return j
+		}
+		j = next
+	}
+}
+
+// localPasswordName reports whether before ends with one of
+// localPasswordNames, at the start of a word.
+func localPasswordName(before string) bool {
+	for _, w := range localPasswordNames {
+		if strings.HasSuffix(before, w) {
+			p := len(before) - len(w)
+			return p == 0 || !isAlpha(before[p-1]) && before[p-1] < 0x80
+		}
+	}
+	return false
+}
+
+// finalWord returns the last word of s, after its last blank or quote.
+func finalWord(s string) string {
+	if i := strings.LastIndexAny(s, " \t\"'"); i >= 0 {
+		return s[i+1:]
+	}
+	return s
 }
 
 // encodedQuery handles a query parameter inside a URL-encoded URL — the
@@ -354,6 +525,11 @@ func nextLineToken(s string, i int) (vs, ve, next int) {
 		e++
 	}
 	if e-j < 8 || (e < len(s) && s[e] != '\n' && s[e] != '\r') {
+		return i, i, i
+	}
+	if strings.Contains(s[j:e], "REDACTED]") {
+		// A placeholder inside: what stood there was redacted on its own,
+		// and kept the line from being one token ("!0::0" → "![IP_REDACTED]").
 		return i, i, i
 	}
 	return j, e, e
@@ -512,6 +688,9 @@ func isTemplateRef(v string) bool {
 	if (strings.HasPrefix(v, "${{") || strings.HasPrefix(v, "{{")) && strings.HasSuffix(v, "}}") {
 		return true
 	}
+	if len(v) >= 3 && v[0] == '{' && v[len(v)-1] == '}' && isTemplateName(v[1:len(v)-1]) {
+		return true // {token}: a URI template's or a format string's variable
+	}
 	if len(v) >= 4 && strings.HasPrefix(v, "$(") && v[len(v)-1] == ')' {
 		return isIdent(v[2 : len(v)-1])
 	}
@@ -543,6 +722,21 @@ func refText(v string) string {
 		}
 	}
 	return v
+}
+
+// isTemplateName reports whether v, between single braces, names a
+// variable: letters, '_' and '.' only. Digits are left out because that
+// is what a value printed in braces (Go's %v of a struct) would have.
+func isTemplateName(v string) bool {
+	if v == "" {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if !isAlpha(v[i]) && v[i] != '_' && v[i] != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // isIdent reports whether v is an identifier: letters, digits, '_' and
@@ -623,7 +817,15 @@ func valueBounds(s string, i int, query bool) (vs, ve, next int) {
 		}
 	}
 	// A template reference, ${NAME} or $(NAME), ends at its own brace when
-	// a delimiter follows it.
+	// a delimiter follows it; so does a URI template's or a format string's
+	// {name} ("?token={token}&…").
+	if s[i] == '{' {
+		if e := strings.IndexByte(s[i:], '}'); e > 1 && e < 64 && isTemplateName(s[i+1:i+e]) {
+			if te := i + e + 1; te == len(s) || valueStop(s, te, query) {
+				return vs, te, te
+			}
+		}
+	}
 	if strings.HasPrefix(s[i:], "${") || strings.HasPrefix(s[i:], "$(") {
 		closer := byte('}')
 		if s[i+1] == '(' {
@@ -714,7 +916,7 @@ func (sc *scanner) cookieHeader(start int) int {
 		for j < bound && s[j] != ';' && !isSpace(s[j]) && s[j] != '"' && s[j] != ',' && s[j] != '\\' {
 			j++
 		}
-		if j > vs && !sc.standIn(s[vs:j]) {
+		if j > vs && !sc.standIn(s[vs:j]) && !plainCookieValue(s[vs:j]) {
 			sc.emit(vs, j, ruleCookie)
 		}
 		if j < bound && s[j] != ';' {
@@ -722,6 +924,21 @@ func (sc *scanner) cookieHeader(start int) int {
 		}
 	}
 	return max(j, start)
+}
+
+// plainCookieValue reports whether a cookie's value is a setting, not an
+// identifier: at most five letters, digits or dashes ("de", "en-US",
+// "dark", "1"). No session or tracking ID is that short.
+func plainCookieValue(v string) bool {
+	if len(v) > 5 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if !isAlpha(v[i]) && !isDigit(v[i]) && v[i] != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 func isCookieName(c byte) bool {
@@ -934,7 +1151,8 @@ func (sc *scanner) redisAuth(i int) int {
 	if !strings.HasPrefix(s[i:], "AUTH ") {
 		return 0
 	}
-	if p := sc.at(i - 1); p != 0 && !isSpace(p) && p != '"' && p != '\'' && p != '=' {
+	p := sc.at(i - 1)
+	if p != 0 && !isSpace(p) && p != '"' && p != '\'' && p != '=' && p != '[' {
 		return 0
 	}
 	vs := i + 5
@@ -942,7 +1160,16 @@ func (sc *scanner) redisAuth(i int) int {
 		vs++
 	}
 	ve := vs
+	if p == '[' && ve < len(s) && s[ve] == '[' {
+		// Our own placeholder, "[AUTH [REDACTED], …]", is one argument.
+		if e := strings.IndexByte(s[ve:], ']'); e > 0 {
+			ve += e + 1
+		}
+	}
 	for ve < len(s) && s[ve] != '\n' && s[ve] != '\r' && s[ve] != '"' && s[ve] != '\'' && s[ve] != '\\' {
+		if p == '[' && (s[ve] == ',' || s[ve] == ']') {
+			break // a command in go-redis's "[AUTH pass, SELECT 3, …]"
+		}
 		ve++
 	}
 	for ve > vs && s[ve-1] == ' ' {
@@ -1112,7 +1339,9 @@ func isMessageWord(w string) bool {
 	case "the", "a", "an", "is", "was", "are", "were", "has", "have", "had", "not",
 		"must", "should", "will", "may", "cannot", "can", "does", "did", "do",
 		"expired", "invalid", "missing", "required", "too", "no", "this", "that",
-		"failed", "error", "ok", "succeeded", "successful", "rejected", "denied", "timeout":
+		"failed", "error", "ok", "succeeded", "successful", "rejected", "denied", "timeout",
+		"expected", "unexpected", "unsupported", "unknown", "malformed", "mismatch",
+		"unable", "could", "already", "revoked", "verification", "validation":
 		return true
 	}
 	return false

@@ -178,7 +178,47 @@ func (sc *scanner) ipv4Tok(t *numTok, i int) bool {
 		// ("dial tcp 127.0.0.1:6379", "listening on 0.0.0.0:8080").
 		return true
 	}
+	if e := int(t.end[3]); e-i == 7 && !sc.addressContext(i, e) {
+		// Four single digits, "vSphere 8.0.2.0", "plugin amazon 1.3.1.1":
+		// a version far more often than an address (one address in
+		// ~16 000 has four one-digit octets, and the public resolvers
+		// among them, 8.8.8.8, 1.1.1.1, are no one's). Written where an
+		// address goes — with a port or a prefix length, as a URL's host,
+		// after ip=, from, host … — it is one.
+		return true
+	}
 	return sc.emit(i, int(t.end[3]), ruleIP)
+}
+
+// addressContext reports whether the dotted quad s[i:e] is written as an
+// address: a port (":8080") or prefix length ("/24") follows, it is a
+// URL's host, or the word before it names an address or a peer.
+func (sc *scanner) addressContext(i, e int) bool {
+	s := sc.s
+	if e+1 < len(s) && (s[e] == ':' || s[e] == '/') && isDigit(s[e+1]) {
+		return true
+	}
+	if strings.HasSuffix(s[sc.tokenStart(i):i], "//") || sc.at(i-1) == '@' {
+		return true
+	}
+	j := i
+	for n := 0; n < 3 && j > sc.last && strings.IndexByte(` =:"'`, s[j-1]) >= 0; n++ {
+		j--
+	}
+	we := j
+	for j > sc.last && isKeyChar[s[j-1]] {
+		j--
+	}
+	w := s[j:we]
+	if k := strings.LastIndexAny(w, "._-"); k >= 0 {
+		w = w[k+1:]
+	}
+	switch strings.ToLower(w) {
+	case "ip", "ipv4", "addr", "address", "host", "hostname", "client", "remote", "peer", "from", "to",
+		"src", "source", "dst", "dest", "destination", "nameserver", "server", "gateway", "resolver", "dns", "at":
+		return true
+	}
+	return false
 }
 
 // inURLAuthority reports whether the '@' at j ends the userinfo of a URL:

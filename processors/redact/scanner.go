@@ -95,9 +95,25 @@ func (sc *scanner) run() {
 					continue
 				}
 			}
-			i = skipWord(s, i+1)
+			e := skipWord(s, i+1)
+			if e-i >= 16 && (sc.at(i-1) == ' ' || sc.at(i-1) == '\t') {
+				// A long word after a blank: the value of a field name
+				// written without '=' or ':' ("client_secret NKY5…")?
+				if end := sc.spacedSecret(i, e); end > 0 {
+					i = end
+					continue
+				}
+			}
+			i = e
 		case clsDigit:
-			i = sc.number(i)
+			e := sc.number(i)
+			if e-i >= 16 && sc.last <= i && (sc.at(i-1) == ' ' || sc.at(i-1) == '\t') {
+				if end := sc.spacedSecret(i, e); end > 0 {
+					i = end
+					continue
+				}
+			}
+			i = e
 		default:
 			// '-' is by far the most frequent special byte (UUIDs, host
 			// names) and almost never starts a PEM block: decide inline.
