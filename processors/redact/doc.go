@@ -72,8 +72,10 @@
 //	               token used as the whole userinfo (Sentry DSN keys)
 //	query_secret   values of sensitive URL query parameters (token,             token=[REDACTED]
 //	               access_token, client_secret, api_key, key, password, sig,
-//	               signature, code, X-Amz-Signature, X-Goog-Signature, …), also
-//	               inside a URL-encoded URL (%3Ftoken%3D…)
+//	               signature, X-Amz-Signature, X-Goog-Signature, …), also
+//	               inside a URL-encoded URL (%3Ftoken%3D…); not an OAuth
+//	               callback's code= (single-use, and useless without the
+//	               client's secret or PKCE verifier)
 //	inline_secret  values after a secret name in free text: password=…,         password=[REDACTED]
 //	               "token": "…", client_secret: …, PGPASSWORD=…, --password=…,
 //	               every element of a quoted array ("codes": ["…", "…"]), the

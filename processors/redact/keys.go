@@ -328,9 +328,12 @@ var localPasswordNames = []string{
 }
 
 // queryOnlyNames are secret as URL query parameters but too common as
-// plain words elsewhere ("key=", "code=", "sig=").
+// plain words elsewhere ("key=", "sig="). Not "code": an OAuth
+// authorization code is single-use, short-lived and useless without the
+// client's secret or PKCE verifier, and code= is far more often an error,
+// country or promotion code.
 var queryOnlyNames = []string{
-	"key", "sig", "code", "jwt", "auth", "pass", "sid", "sessionid",
+	"key", "sig", "jwt", "auth", "pass", "sid", "sessionid",
 	"x-amz-credential", "awsaccesskeyid", "googleaccessid",
 	"x-goog-credential", "accesskey",
 }

@@ -91,6 +91,10 @@ func (sc *scanner) assign(i int) int {
 	if k == i || s[i] != '=' && sc.at(k-1) != '"' {
 		k = i
 	}
+	rocket := s[i] == '=' && i+1 < len(s) && s[i+1] == '>'
+	if rocket && k > sc.last && s[k-1] == ']' {
+		k-- // PHP's print_r and var_dump: [password] => …, ["password"]=>
+	}
 	quoted := false
 	if k > sc.last && (s[k-1] == '"' || s[k-1] == '\'') {
 		quoted = true
@@ -127,6 +131,13 @@ func (sc *scanner) assign(i int) int {
 			key = "AccountKey"
 		}
 	}
+	if !quoted && s[i] == ':' && equalFold(key, "value") {
+		// A Kubernetes env entry or any YAML list of name/value pairs:
+		// "- name: AWS_SECRET_ACCESS_KEY\n  value: …".
+		if name := yamlEntryName(s[sc.last:ks]); name != "" {
+			key = name
+		}
+	}
 	if s[i] == ':' && sc.at(ks-1) == ':' && sc.inARN(ks-1) {
 		// "arn:aws:secretsmanager:…:secret:name": a resource type, not a
 		// name: value pair.
@@ -155,7 +166,14 @@ func (sc *scanner) assign(i int) int {
 		}
 		kind = kindSecret
 	}
-	vs, ve, next := valueBounds(s, skipArrayOpen(s, i+1), query)
+	vstart := i + 1
+	if rocket {
+		vstart = i + 2 // Ruby's and PHP's "=>"
+		if j := phpDumpString(s, vstart); j > 0 {
+			vstart = j // var_dump: ["password"]=>\n  string(17) "…"
+		}
+	}
+	vs, ve, next := valueBounds(s, skipArrayOpen(s, vstart), query)
 	if ve <= vs && s[i] == ':' {
 		// "Signature:\n<hex>" (botocore), a YAML plain scalar on the next
 		// line: one token alone on the line after the name.
@@ -176,7 +194,13 @@ func (sc *scanner) assign(i int) int {
 		// space.
 		return vs
 	}
-	inArray := skipArrayOpen(s, i+1) != i+1
+	inArray := skipArrayOpen(s, vstart) != vstart
+	if strings.HasPrefix(v, "(*") || v == "undefined" || inArray && isSentence(v) {
+		// Go's print of a pointer, session=(*sessions.Session)(0xc000…);
+		// JavaScript's undefined; a validation message in a list,
+		// 'password': ['Shorter than minimum length 12.'].
+		return next
+	}
 	if sc.standIn(v) || isAuditHash(v) || notASecretValue(s, key, v, ve) || sc.placeholderThenScope(v) {
 		if inArray && sc.standIn(v) {
 			return sc.arrayRest(next, ruleInlineSecret)
@@ -314,6 +338,60 @@ func (sc *scanner) objectValue(vs int) int {
 		return vs + 1
 	}
 	return next
+}
+
+// erlangBinary handles the binary at i, <<"…">>, of an Erlang or Elixir
+// tuple whose first element names a secret — {password,<<"…">>}, as
+// crash reports and RabbitMQ's auth errors print them; it returns where
+// scanning resumes.
+func (sc *scanner) erlangBinary(i int) int {
+	s := sc.s
+	j := i
+	for j > sc.last && s[j-1] == ' ' {
+		j--
+	}
+	if j == sc.last || s[j-1] != ',' {
+		return i + 1
+	}
+	ke := j - 1
+	ks := ke
+	for ks > sc.last && ke-ks <= 64 && isKeyChar[s[ks-1]] {
+		ks--
+	}
+	if ks == ke || sc.at(ks-1) != '{' || inlineKind(s[ks:ke], false) != kindSecret {
+		return i + 1
+	}
+	vs := i + 3
+	e := strings.Index(s[vs:min(len(s), vs+512)], `">>`)
+	if e <= 0 || sc.standIn(s[vs:vs+e]) || !sc.emit(vs, vs+e, ruleInlineSecret) {
+		return i + 1
+	}
+	return vs + e
+}
+
+// yamlEntryName returns NAME when before, the text before a YAML "value"
+// key, is its line's indentation and the line above is "- name: NAME" (or
+// "name: NAME") — the name of the entry whose value follows; else "".
+func yamlEntryName(before string) string {
+	nl := strings.LastIndexByte(before, '\n')
+	if nl < 0 || strings.Trim(before[nl+1:], " \t-") != "" {
+		return ""
+	}
+	prev := before[:nl]
+	if p := strings.LastIndexByte(prev, '\n'); p >= 0 {
+		prev = prev[p+1:]
+	}
+	prev = strings.TrimLeft(prev, " \t")
+	prev = strings.TrimPrefix(prev, "- ")
+	rest, ok := strings.CutPrefix(prev, "name:")
+	if !ok {
+		return ""
+	}
+	name := strings.Trim(strings.TrimSpace(rest), `"'`)
+	if name == "" || len(name) > 64 || strings.ContainsAny(name, " \t") {
+		return ""
+	}
+	return name
 }
 
 // azureKeyEntry reports whether before, the text before a "value" key,
@@ -472,6 +550,9 @@ func skipArrayOpen(s string, i int) int {
 	for j < len(s) && s[j] == ' ' {
 		j++
 	}
+	if strings.HasPrefix(s[j:], "[]string{") && j+9 < len(s) && s[j+9] == '"' {
+		return j + 9 // Go's url.Values and http.Header: "password":[]string{"…"}
+	}
 	if j+1 >= len(s) || s[j] != '[' || s[j+1] == '[' {
 		return i
 	}
@@ -560,6 +641,10 @@ func isMasked(v string) bool {
 			return true
 		}
 	}
+	if w := strings.Trim(v, "*[]<>()_- "); len(w) < len(v) && isMaskWord(w) {
+		// "**redacted**" (Ecto), "[Redacted]" (ASP.NET), "[PROTECTED]".
+		return true
+	}
 	switch strings.ToLower(v) {
 	case "[filtered]", "[hidden]", "[masked]", "[secure]", "[protected]",
 		"<redacted>", "<hidden>", "<masked>", "<secret>", "<sensitive>", "<none>",
@@ -569,6 +654,43 @@ func isMasked(v string) bool {
 		return true
 	}
 	return false
+}
+
+// isMaskWord reports whether w is a word that masks print in a secret's
+// place.
+func isMaskWord(w string) bool {
+	switch strings.ToLower(w) {
+	case "redacted", "filtered", "masked", "hidden", "protected", "secret", "sensitive", "removed", "omitted":
+		return true
+	}
+	return false
+}
+
+// isSentence reports whether v reads as a message: three or more words,
+// the first capitalised, ending with a full stop.
+func isSentence(v string) bool {
+	return len(v) > 2 && isUpper(v[0]) && isLower(v[1]) && v[len(v)-1] == '.' && strings.Count(v, " ") >= 2
+}
+
+// phpDumpString returns where the quoted value starts when s[j:] is
+// var_dump's line break, indentation and `string(N) "`; else 0.
+func phpDumpString(s string, j int) int {
+	k := j
+	for k < len(s) && (s[k] == ' ' || s[k] == '\n' || s[k] == '\r' || s[k] == '\t') {
+		k++
+	}
+	if !strings.HasPrefix(s[k:], "string(") {
+		return 0
+	}
+	k += len("string(")
+	d := k
+	for k < len(s) && isDigit(s[k]) {
+		k++
+	}
+	if k == d || !strings.HasPrefix(s[k:], ") \"") {
+		return 0
+	}
+	return k + 2
 }
 
 // isAuditHash reports whether v is a value as Vault's audit log writes a
@@ -1073,6 +1195,11 @@ func (sc *scanner) pem(i int) int {
 	}
 	end := len(s)
 	if e := strings.Index(s[hs+he+5:], "-----END "); e >= 0 {
+		if body := strings.TrimSpace(s[hs+he+5 : hs+he+5+e]); sc.standIn(body) {
+			// A block whose body is already a placeholder or a mask:
+			// "-----BEGIN PRIVATE KEY-----[PRIVATE_KEY_REDACTED]-----END …".
+			return hs + he + 5 + e
+		}
 		es := hs + he + 5 + e + len("-----END ")
 		if c := strings.Index(s[es:min(len(s), es+64)], "-----"); c >= 0 {
 			end = es + c + 5

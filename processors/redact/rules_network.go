@@ -1,5 +1,7 @@
 package redact
 
+import "strings"
+
 // ipv6 matches an IPv6 address around the ':' at i: its first group is
 // found by looking left over at most four hex digits ("2001:db8::1",
 // "fe80::1"), or it starts right here with "::" ("::ffff:192.0.2.1").
@@ -20,6 +22,10 @@ func (sc *scanner) ipv6(i int) int {
 	}
 	end := parseIPv6(s, st)
 	if end <= i+1 || glued(s, end) || (end < len(s) && s[end] == '.') || !hasDigit(s[st:end]) {
+		return 0
+	}
+	if isClockTail(s[st:end]) {
+		// A date and a time joined by "::", Erlang's "9-May-2024::07:29:33".
 		return 0
 	}
 	if e := hexPairsEnd(s, st); e > 0 {
@@ -137,4 +143,28 @@ func hexPairsEnd(s string, i int) int {
 		return 0
 	}
 	return j
+}
+
+// isClockTail reports whether a, an IPv6 candidate of decimal digits only,
+// ends in a time of day: "::" then hh:mm or hh:mm:ss, two digits each.
+func isClockTail(a string) bool {
+	for i := 0; i < len(a); i++ {
+		if !isDigit(a[i]) && a[i] != ':' {
+			return false
+		}
+	}
+	k := strings.Index(a, "::")
+	if k < 0 {
+		return false
+	}
+	parts := strings.Split(a[k+2:], ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return false
+	}
+	for i, p := range parts {
+		if len(p) != 2 || i == 0 && p > "23" || i > 0 && p > "59" {
+			return false
+		}
+	}
+	return true
 }

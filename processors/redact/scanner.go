@@ -213,6 +213,9 @@ func (sc *scanner) special(i int) int {
 	case '\\':
 		return sc.backslash(i)
 	case '<':
+		if i+2 < len(sc.s) && sc.s[i+1] == '<' && sc.s[i+2] == '"' {
+			return sc.erlangBinary(i)
+		}
 		return sc.xmlElement(i)
 	}
 	return i + 1
