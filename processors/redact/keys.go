@@ -72,6 +72,7 @@ var lastWords [256][]lastWord
 
 type lastWord struct {
 	word  string
+	prev  byte // the word's byte before its last: most names are turned away on it
 	class uint8
 	two   bool
 }
@@ -91,13 +92,17 @@ func init() {
 		{word: "for", two: true}, {word: "addr", two: true}, {word: "pan", two: true},
 		{word: "confirmation", two: true}, {word: "confirm", two: true}, {word: "base", two: true},
 	} {
-		c := w.word[len(w.word)-1]
-		lastWords[c] = append(lastWords[c], w)
+		addLastWord(w)
 	}
 	for _, word := range localPasswordWords {
-		c := word[len(word)-1]
-		lastWords[c] = append(lastWords[c], lastWord{word: word, class: kcSecret})
+		addLastWord(lastWord{word: word, class: kcSecret})
 	}
+}
+
+func addLastWord(w lastWord) {
+	n := len(w.word)
+	w.prev = w.word[n-2]
+	lastWords[w.word[n-1]] = append(lastWords[w.word[n-1]], w)
 }
 
 // keyClass classifies a name by its last words, compared case-insensitively;
@@ -115,9 +120,13 @@ func keyClass(key string) uint8 {
 		}
 		return kcNone
 	}
+	if len(key) < 2 {
+		return kcNone
+	}
+	prev := lowerByte(key[len(key)-2])
 	for _, lw := range lastWords[lowerByte(key[len(key)-1])] {
 		ws := len(key) - len(lw.word)
-		if ws < 0 || !hasFoldPrefix(key[ws:], lw.word) || !wordStart(key, ws) {
+		if lw.prev != prev || ws < 0 || !hasFoldPrefix(key[ws:], lw.word) || !wordStart(key, ws) {
 			continue
 		}
 		if !lw.two {
