@@ -241,6 +241,18 @@ func TestCredentials(t *testing.T) {
 		{"validation message", `{'password': ['Shorter than minimum length 12.']}`, `{'password': ['Shorter than minimum length 12.']}`},
 		{"masks", "Authorization: [Redacted] password: **redacted**", "Authorization: [Redacted] password: **redacted**"},
 		{"erlang date", "=CRASH REPORT==== 9-May-2024::07:29:33.123456 ===", "=CRASH REPORT==== 9-May-2024::07:29:33.123456 ==="},
+		// holdout25
+		{"honeycomb", `"x-honeycomb-team": "hcaik_01i02y6p4339d3d6u67qv35m2l0mv7edwdyqtcyv45y9bpjtpz6lgbojj7"`, `"x-honeycomb-team": "[REDACTED]"`},
+		{"honeycomb key alone", "key hcaik_01i02y6p4339d3d6u67qv35m2l0mv7edwdyqtcyv45y9bpjtpz6lgbojj7 rejected", "key [API_KEY_REDACTED] rejected"},
+		{"toml triple quotes", `password = """Vxh0fruNBUWzAtUI"""`, `password = """[REDACTED]"""`},
+		{"sentry_key", "POST /api/4505987/envelope/?sentry_key=365b1338e6e5d0fdadada5551c2b613b&sentry_version=7", "POST /api/4505987/envelope/?sentry_key=[REDACTED]&sentry_version=7"},
+		{"license key", "NEW_RELIC_LICENSE_KEY=7f44472b5f256c571765f531131f2fcfc052NRAL NEW_RELIC_APP_NAME=checkout", "NEW_RELIC_LICENSE_KEY=[REDACTED] NEW_RELIC_APP_NAME=checkout"},
+		{"routing key", "- routing_key: 71758ff6c7aae7fbe13e1e73090b815d", "- routing_key: [REDACTED]"},
+		{"fluent config", "  apikey      1d66bc2cf34bc6d7911bbf3b3df611b6\n  password 89KXVB4H28lrjN15\n  shared_key XXEaJwd1mjivhfTCOUG7WnOt0h0ZYUds",
+			"  apikey      [REDACTED]\n  password [REDACTED]\n  shared_key [REDACTED]"},
+		{"prose after password", "password 4 characters too short", "password 4 characters too short"},
+		{"debug exporter auth", "-> db.statement: Str(AUTH jlF229NttrpapTdQhjK38G)", "-> db.statement: Str(AUTH [REDACTED])"},
+		{"encoded baggage phone", "baggage=user.phone%3D%2B14155550123%2Cplan%3Dpro", "baggage=user.phone%3D[PHONE_REDACTED]%2Cplan%3Dpro"},
 		{"sentry org token", "--auth-token sntrys_GZXGgy3VwtWAdUH-1_KCF0WYcWjevbjUbXvzcsAmN1LTg9EM3KA", "--auth-token [API_KEY_REDACTED]"},
 
 		{"pem", "key: -----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAq9236p4x\nJqu8pQcJJITe\n-----END RSA PRIVATE KEY----- loaded",

@@ -91,6 +91,7 @@ func init() {
 		{word: "address", two: true}, {word: "mail", two: true}, {word: "ip", two: true},
 		{word: "for", two: true}, {word: "addr", two: true}, {word: "pan", two: true},
 		{word: "confirmation", two: true}, {word: "confirm", two: true}, {word: "base", two: true},
+		{word: "team", two: true},
 	} {
 		addLastWord(w)
 	}
@@ -202,9 +203,12 @@ func twoWordClass(key, last string, end int) uint8 {
 		return kcSecret
 	case "key":
 		switch {
-		case is("api") || is("private") || is("secret") || is("preshared") ||
-			is("shared") && endsWithWord(key, beforeSep(key, end-len("shared")), "pre"):
-			return kcSecret // … and a VPN's pre-shared key
+		case is("api") || is("private") || is("secret") || is("preshared") || is("shared") ||
+			is("license") || is("routing") || is("integration") || is("service") || is("sentry"):
+			// … a VPN's or fluentd's (pre-)shared key, New Relic's license
+			// key, PagerDuty's routing, integration and service keys, the
+			// key of a Sentry DSN (sentry_key=).
+			return kcSecret
 		case is("account"):
 			return kcAzure
 		case is("access"):
@@ -255,6 +259,10 @@ func twoWordClass(key, last string, end int) uint8 {
 		// A form's second entry of the password: password_confirmation.
 		if is("password") || is("passwd") {
 			return kcSecret
+		}
+	case "team":
+		if is("honeycomb") {
+			return kcSecret // x-honeycomb-team: Honeycomb's API key header
 		}
 	case "base":
 		// Rails' secret_key_base signs its cookies.

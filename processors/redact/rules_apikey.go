@@ -48,6 +48,9 @@ var shapes = []shape{
 	{prefix: "shpca_", set: setHex, min: 32},
 	{prefix: "shppa_", set: setHex, min: 32},
 	{prefix: "sntrys_", set: setB64 | bUnder | bDash, min: 32},
+	// Honeycomb API and ingest keys
+	{prefix: "hcaik_", set: setAlnum, min: 40},
+	{prefix: "hcxik_", set: setAlnum, min: 40},
 	{prefix: "sntryu_", set: setHex, min: 64},
 	{prefix: "sq0atp-", set: setB64URL, min: 22},
 	{prefix: "sq0csp-", set: setB64URL, min: 40},

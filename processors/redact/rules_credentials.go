@@ -273,7 +273,7 @@ func (sc *scanner) spacedSecret(ws, we int) int {
 	for ks > sc.last && ke-ks <= 64 && isKeyChar[s[ks-1]] {
 		ks--
 	}
-	if ks == ke || ke-ks > 64 || !compoundName(s[ks:ke]) {
+	if ks == ke || ke-ks > 64 || !compoundName(s[ks:ke]) && !secretWord(s[ks:ke]) {
 		return 0
 	}
 	if c := keyClass(s[ks:ke]); c != kcSecret && c != kcSignature {
@@ -288,6 +288,17 @@ func (sc *scanner) spacedSecret(ws, we int) int {
 		return 0
 	}
 	return ve
+}
+
+// secretWord reports whether w, a single word, can only name a secret:
+// fluentd and fluent-bit write "password 89KX…", "apikey  1d66…". (Not
+// "token", "key" or "session", which prose uses for other things.)
+func secretWord(w string) bool {
+	switch strings.ToLower(w) {
+	case "password", "passwd", "passphrase", "apikey", "secret":
+		return true
+	}
+	return false
 }
 
 // compoundName reports whether name is written as an identifier: two
@@ -906,6 +917,12 @@ func valueBounds(s string, i int, query bool) (vs, ve, next int) {
 	if i+1 < len(s) && (s[i] == 'b' || s[i] == 'u' || s[i] == 'r') && (s[i+1] == '\'' || s[i+1] == '"') {
 		i++ // a Python bytes or string prefix: b'…', u"…"
 	}
+	if strings.HasPrefix(s[i:], `"""`) || strings.HasPrefix(s[i:], "'''") {
+		// TOML's and Python's triple-quoted strings.
+		if e := strings.Index(s[i+3:], s[i:i+3]); e > 0 {
+			return i + 3, i + 3 + e, i + 6 + e
+		}
+	}
 	switch q := s[i]; {
 	case q == '"' || q == '\'':
 		vs = i + 1
@@ -1279,7 +1296,7 @@ func (sc *scanner) redisAuth(i int) int {
 		return 0
 	}
 	p := sc.at(i - 1)
-	if p != 0 && !isSpace(p) && p != '"' && p != '\'' && p != '=' && p != '[' {
+	if p != 0 && !isSpace(p) && p != '"' && p != '\'' && p != '=' && p != '[' && p != '(' {
 		return 0
 	}
 	vs := i + 5
@@ -1287,15 +1304,15 @@ func (sc *scanner) redisAuth(i int) int {
 		vs++
 	}
 	ve := vs
-	if p == '[' && ve < len(s) && s[ve] == '[' {
+	if (p == '[' || p == '(') && ve < len(s) && s[ve] == '[' {
 		// Our own placeholder, "[AUTH [REDACTED], …]", is one argument.
 		if e := strings.IndexByte(s[ve:], ']'); e > 0 {
 			ve += e + 1
 		}
 	}
 	for ve < len(s) && s[ve] != '\n' && s[ve] != '\r' && s[ve] != '"' && s[ve] != '\'' && s[ve] != '\\' {
-		if p == '[' && (s[ve] == ',' || s[ve] == ']') {
-			break // a command in go-redis's "[AUTH pass, SELECT 3, …]"
+		if p == '[' && (s[ve] == ',' || s[ve] == ']') || p == '(' && s[ve] == ')' {
+			break // a command in go-redis's "[AUTH pass, SELECT 3, …]", the debug exporter's Str(AUTH …)
 		}
 		ve++
 	}

@@ -246,7 +246,9 @@ func (sc *scanner) percent(i int) int {
 		case s[i+1] == '4' && s[i+2] == '0':
 			return sc.email(i, 3)
 		case s[i+1] == '2' && (s[i+2] == 'B' || s[i+2] == 'b'):
-			if !isWord[sc.at(i-1)] {
+			// After a blank or punctuation, or after another escape
+			// ("user.phone%3D%2B1415…" in an encoded baggage header).
+			if !isWord[sc.at(i-1)] || i >= 3 && s[i-3] == '%' && isHex(s[i-2]) && isHex(s[i-1]) {
 				if end := sc.phoneIntl(i, i+3); end > 0 {
 					return end
 				}
