@@ -253,6 +253,15 @@ func TestCredentials(t *testing.T) {
 		{"prose after password", "password 4 characters too short", "password 4 characters too short"},
 		{"debug exporter auth", "-> db.statement: Str(AUTH jlF229NttrpapTdQhjK38G)", "-> db.statement: Str(AUTH [REDACTED])"},
 		{"encoded baggage phone", "baggage=user.phone%3D%2B14155550123%2Cplan%3Dpro", "baggage=user.phone%3D[PHONE_REDACTED]%2Cplan%3Dpro"},
+		// holdout28
+		{"dashed product token", "okhttp/4.12.0 acme-android/5.3.0.40", "okhttp/4.12.0 acme-android/5.3.0.40"},
+		{"host before a slash", "worker-2/10.0.0.5 ip-10-0-1-23/10.0.0.6", "worker-2/[IP_REDACTED] ip-10-0-1-23/[IP_REDACTED]"},
+		// holdout29
+		{"rcon password", `[RCON] rcon_password "S3rv3rAdm!n" set; command "rcon_password Rc0nMaster#9"`, `[RCON] rcon_password "[REDACTED]" set; command "rcon_password [REDACTED]"`},
+		{"password then prose", "changed password successfully; password reset-link sent", "changed password successfully; password reset-link sent"},
+		{"aws configure", "AWS Access Key ID [None]: AKIAMOS7YDSCYPLJD4S4\nAWS Secret Access Key [None]: sx6SvtsymJxngpTs8jz5jimZVvnqyFh4giIwAYxA\n",
+			"AWS Access Key ID [None]: [API_KEY_REDACTED]\nAWS Secret Access Key [None]: [API_KEY_REDACTED]\n"},
+		{"sdk version", "EOS SDK 1.16.3.0 initialised", "EOS SDK 1.16.3.0 initialised"},
 		{"sentry org token", "--auth-token sntrys_GZXGgy3VwtWAdUH-1_KCF0WYcWjevbjUbXvzcsAmN1LTg9EM3KA", "--auth-token [API_KEY_REDACTED]"},
 
 		{"pem", "key: -----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAq9236p4x\nJqu8pQcJJITe\n-----END RSA PRIVATE KEY----- loaded",

@@ -274,7 +274,7 @@ func (sc *scanner) spacedSecret(ws, we int) int {
 		ks--
 	}
 	if ks == ke || ke-ks > 64 || !compoundName(s[ks:ke]) && !secretWord(s[ks:ke]) {
-		return 0
+		return sc.awsConfigurePrompt(ws)
 	}
 	if c := keyClass(s[ks:ke]); c != kcSecret && c != kcSignature {
 		return 0
@@ -290,6 +290,54 @@ func (sc *scanner) spacedSecret(ws, we int) int {
 	return ve
 }
 
+// passwordThenValue handles a password written after a word that ends in
+// "password" or "passwd" (s[ws:we]) and one blank — rcon_password
+// Rc0nMaster#9, rcon_password "S3rv3r…" — a value of six or more bytes
+// with a letter and a digit or symbol (so not a word of prose), up to the
+// next blank or its closing quote.
+func (sc *scanner) passwordThenValue(ws, we int) int {
+	s := sc.s
+	if !hasFoldSuffix(s[ws:we], "password") && !hasFoldSuffix(s[ws:we], "passwd") || sc.at(ws-1) == '<' {
+		return 0 // (not an XML element's name, <password required="true"/>)
+	}
+	vs := we + 1
+	ve := vs
+	if s[vs] == '"' {
+		vs++
+		e := strings.IndexByte(s[vs:min(len(s), vs+128)], '"')
+		if e < 0 {
+			return 0
+		}
+		ve = vs + e
+	} else {
+		for ve < len(s) && !valueStop(s, ve, false) {
+			ve++
+		}
+	}
+	v := s[vs:ve]
+	if len(v) < 6 || strings.ContainsAny(v, " \t=:") || !hasLetterAndMark(v) || isMessageWord(v) ||
+		sc.standIn(v) || isTemplateRef(v) || isBindParam(v) || !sc.emit(vs, ve, ruleInlineSecret) {
+		return 0
+	}
+	return ve
+}
+
+// hasLetterAndMark reports whether v has a letter and a digit or a symbol
+// that words do not carry (a dash or an apostrophe does not count:
+// "reset-link", "user's").
+func hasLetterAndMark(v string) bool {
+	letter, mark := false, false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case isAlpha(c):
+			letter = true
+		case isDigit(c) || strings.IndexByte("!@#$%^&*+?~", c) >= 0:
+			mark = true
+		}
+	}
+	return letter && mark
+}
+
 // secretWord reports whether w, a single word, can only name a secret:
 // fluentd and fluent-bit write "password 89KX…", "apikey  1d66…". (Not
 // "token", "key" or "session", which prose uses for other things.)
@@ -297,6 +345,32 @@ func secretWord(w string) bool {
 	switch strings.ToLower(w) {
 	case "password", "passwd", "passphrase", "apikey", "secret":
 		return true
+	}
+	return false
+}
+
+// awsConfigurePrompt handles the secret typed at aws configure's prompt,
+// "AWS Secret Access Key [None]: <40 characters>", at ws.
+func (sc *scanner) awsConfigurePrompt(ws int) int {
+	s := sc.s
+	lo := max(sc.last, ws-48)
+	if !strings.HasSuffix(strings.TrimRight(s[lo:ws], " "), ":") || !containsFold(s[lo:ws], "secret access key") {
+		return 0
+	}
+	ve := span(s, ws, setAlnum|bPlusSlash)
+	if ve-ws != 40 || (ve < len(s) && isWord[s[ve]]) || !sc.emit(ws, ve, ruleAPIKey) {
+		return 0
+	}
+	return ve
+}
+
+// containsFold reports whether s contains w (lower case), ignoring case,
+// without allocating.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		if hasFoldPrefix(s[i:], w) {
+			return true
+		}
 	}
 	return false
 }
@@ -849,8 +923,8 @@ func isTemplateRef(v string) bool {
 // refText returns what of the reference v can hold a value of its own: the
 // message of ${NAME:?message}, else all of v.
 func refText(v string) string {
-	if strings.HasPrefix(v, "${") {
-		if _, msg, ok := strings.Cut(v, "?"); ok {
+	if strings.HasPrefix(v, "${") && !strings.HasPrefix(v, "${{") {
+		if n, msg, ok := strings.Cut(v[2:], "?"); ok && isIdent(strings.TrimSuffix(n, ":")) {
 			return msg
 		}
 	}

@@ -239,16 +239,18 @@ func (sc *scanner) tokenStart(j int) int {
 	return k
 }
 
-// lettersBefore reports whether the word that ends at j is all letters.
+// lettersBefore reports whether the token that ends at j is a product
+// name: letters, joined by '-' or '_' ("Chrome", "acme-android"), with no
+// digit — "worker-2" names a host.
 func (sc *scanner) lettersBefore(j int) bool {
 	k := j
-	for k > sc.last && isWord[sc.s[k-1]] {
-		if !isLower(sc.s[k-1]) && !isUpper(sc.s[k-1]) {
+	for k > sc.last && isKeyChar[sc.s[k-1]] && sc.s[k-1] != '.' {
+		if c := sc.s[k-1]; !isAlpha(c) && !((c == '-' || c == '_') && k < j && isAlpha(sc.s[k])) {
 			return false
 		}
 		k--
 	}
-	return k < j && (k == 0 || !isKeyChar[sc.s[k-1]])
+	return k < j && isAlpha(sc.s[k]) && (k == 0 || !isKeyChar[sc.s[k-1]])
 }
 
 func octet(g string) bool {
@@ -319,7 +321,7 @@ func (sc *scanner) versionWordBefore(j int) bool {
 		return true
 	}
 	for _, v := range [...]string{"version", "ver", "release", "build", "rev", "revision", "firmware", "fw",
-		"previous", "prev", "patch", "upgraded", "downgraded"} {
+		"previous", "prev", "patch", "upgraded", "downgraded", "sdk", "plugin", "library"} {
 		if equalFold(w, v) {
 			return true
 		}
@@ -459,12 +461,11 @@ func (sc *scanner) phoneNational(t *numTok) int {
 	}
 	ng := t.ng // the groups the number takes
 	switch {
-	case t.ng == 5 && (t.sep == ' ' || t.sep == '.'):
-		for k := 0; k < 5; k++ {
-			if t.glen(k) != 2 {
-				return 0
-			}
-		}
+	case t.ng == 5 && (t.sep == ' ' || t.sep == '.') && t.glen(0) == 2 && t.glen(1) == 2 && t.glen(2) == 2 && t.glen(3) == 2 && t.glen(4) == 2:
+		// France's "06 41 27 90 59". Five groups of other lengths are left
+		// to the cases below, which take what a second pass would: a
+		// following group ("010 0000 000 0 0::0") must not change the
+		// answer for the number before it.
 	case t.ng == 2 && t.sep == '-' && t.glen(0) <= 4 && t.glen(1) >= 6:
 		// The Netherlands' "06-41827395": 10 digits.
 		if t.glen(0)+t.glen(1) != 10 {

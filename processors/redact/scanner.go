@@ -104,6 +104,14 @@ func (sc *scanner) run() {
 					continue
 				}
 			}
+			if e-i >= 6 && s[e-1]|0x20 == 'd' && e+1 < len(s) && s[e] == ' ' {
+				// "rcon_password Rc0nMaster#9": a password after its name
+				// and a blank, as game-server consoles write it.
+				if end := sc.passwordThenValue(i, e); end > 0 {
+					i = end
+					continue
+				}
+			}
 			i = e
 		case clsDigit:
 			e := sc.number(i)
