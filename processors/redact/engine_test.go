@@ -262,6 +262,14 @@ func TestCredentials(t *testing.T) {
 		{"aws configure", "AWS Access Key ID [None]: AKIAMOS7YDSCYPLJD4S4\nAWS Secret Access Key [None]: sx6SvtsymJxngpTs8jz5jimZVvnqyFh4giIwAYxA\n",
 			"AWS Access Key ID [None]: [API_KEY_REDACTED]\nAWS Secret Access Key [None]: [API_KEY_REDACTED]\n"},
 		{"sdk version", "EOS SDK 1.16.3.0 initialised", "EOS SDK 1.16.3.0 initialised"},
+		// holdout31
+		{"pdo args", "#0 /var/www/lib/Db.php(31): PDO->__construct('mysql:host=db;dbname=sis', 'sis', 'Pa$$w0rd-Canvas')",
+			"#0 /var/www/lib/Db.php(31): PDO->__construct('mysql:host=db;dbname=sis', 'sis', '[REDACTED]')"},
+		{"other call args", "#1 Cache->get('user', 'sis', 'profile')", "#1 Cache->get('user', 'sis', 'profile')"},
+		{"appSettings", `<add key="ReportingServicePassword" value="Zq8*tY3!pW0v" />`, `<add key="ReportingServicePassword" value="[REDACTED]" />`},
+		{"appSettings clean", `<add key="ReportingServiceUrl" value="https://reports.example.edu/" />`, `<add key="ReportingServiceUrl" value="https://reports.example.edu/" />`},
+		// holdout30
+		{"error class", `psycopg2.errors.InvalidPassword: password authentication failed for user "fleet_app"`, `psycopg2.errors.InvalidPassword: password authentication failed for user "fleet_app"`},
 		{"sentry org token", "--auth-token sntrys_GZXGgy3VwtWAdUH-1_KCF0WYcWjevbjUbXvzcsAmN1LTg9EM3KA", "--auth-token [API_KEY_REDACTED]"},
 
 		{"pem", "key: -----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAq9236p4x\nJqu8pQcJJITe\n-----END RSA PRIVATE KEY----- loaded",

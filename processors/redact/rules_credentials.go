@@ -131,6 +131,11 @@ func (sc *scanner) assign(i int) int {
 			key = "AccountKey"
 		}
 	}
+	if !quoted && s[i] == '=' && equalFold(key, "value") {
+		if name := xmlKeyName(s[sc.last:ks]); name != "" {
+			key = name
+		}
+	}
 	if !quoted && s[i] == ':' && equalFold(key, "value") {
 		// A Kubernetes env entry or any YAML list of name/value pairs:
 		// "- name: AWS_SECRET_ACCESS_KEY\n  value: …".
@@ -150,6 +155,11 @@ func (sc *scanner) assign(i int) int {
 	if quoted && sc.at(ks-1) == ' ' && isMessageWord(finalWord(s[sc.last:ks-1])) {
 		// The end of a quoted phrase, not a name: LDAP's "Invalid
 		// Credentials": 80090308.
+		return i + 1
+	}
+	if errorClassName(key) {
+		// An exception's class, "psycopg2.errors.InvalidPassword: …",
+		// "ExpiredTokenException:", not a field.
 		return i + 1
 	}
 	query := !quoted && s[i] == '=' && (sc.at(ks-1) == '?' || sc.at(ks-1) == '&')
@@ -452,6 +462,87 @@ func (sc *scanner) erlangBinary(i int) int {
 		return i + 1
 	}
 	return vs + e
+}
+
+// errorClassName reports whether key's last dotted segment is the
+// CamelCase name of an error about a credential: InvalidPassword,
+// ExpiredToken, MissingApiKey, IncorrectPasswordError.
+func errorClassName(key string) bool {
+	if d := strings.LastIndexByte(key, '.'); d >= 0 {
+		key = key[d+1:]
+	}
+	for _, w := range []string{"Invalid", "Expired", "Missing", "Wrong", "Incorrect", "Bad", "Revoked"} {
+		if len(key) > len(w) && strings.HasPrefix(key, w) && isUpper(key[len(w)]) {
+			return true
+		}
+	}
+	return false
+}
+
+// connectCalls are the calls whose third argument is a password, as PHP
+// prints them in a stack trace: PDO->__construct('mysql:…', 'user',
+// 'password'), mysqli->real_connect('host', 'user', 'password').
+var connectCalls = []string{"PDO->__construct", "PDO::__construct", "new PDO", "mysqli->real_connect",
+	"mysqli->__construct", "new mysqli", "mysqli_connect", "mysql_connect", "pg_connect"}
+
+// connectArgs handles the arguments, from the '(' at i, of one of
+// connectCalls: the third, quoted, is redacted. It returns where
+// scanning resumes, or 0.
+func (sc *scanner) connectArgs(i int) int {
+	s := sc.s
+	call := false
+	for _, c := range connectCalls {
+		if i >= len(c) && s[i-len(c):i] == c {
+			call = true
+			break
+		}
+	}
+	if !call {
+		return 0
+	}
+	j := i + 1
+	for arg := 0; arg < 3; arg++ {
+		if j >= len(s) || s[j] != '\'' {
+			return 0
+		}
+		e := strings.IndexByte(s[j+1:min(len(s), j+258)], '\'')
+		if e < 0 {
+			return 0
+		}
+		vs, ve := j+1, j+1+e
+		if arg == 2 {
+			if ve == vs || sc.standIn(s[vs:ve]) || !sc.emit(vs, ve, ruleInlineSecret) {
+				return 0
+			}
+			return ve
+		}
+		j = ve + 1
+		if !strings.HasPrefix(s[j:], ", ") {
+			return 0
+		}
+		j += 2
+	}
+	return 0
+}
+
+// xmlKeyName returns NAME when before, the text before a value="…"
+// attribute, is inside an element that names it with key="NAME" or
+// name="NAME" — .NET's <add key="DbPassword" value="…" />; else "".
+func xmlKeyName(before string) string {
+	o := strings.LastIndexByte(before, '<')
+	if o < 0 || len(before)-o > 256 || strings.IndexByte(before[o:], '>') >= 0 {
+		return ""
+	}
+	tag := before[o:]
+	for _, a := range []string{` key="`, ` name="`} {
+		if k := strings.Index(tag, a); k >= 0 {
+			rest := tag[k+len(a):]
+			if e := strings.IndexByte(rest, '"'); e > 0 && e <= 64 {
+				return rest[:e]
+			}
+		}
+	}
+	return ""
 }
 
 // yamlEntryName returns NAME when before, the text before a YAML "value"
@@ -1195,6 +1286,11 @@ func (sc *scanner) url(i int) int {
 				ae++
 			}
 		}
+	}
+	if ae-as >= 512 {
+		// No authority is that long; and where a window ended, a second
+		// pass, seeing this one's placeholders, would end it elsewhere.
+		return as
 	}
 	at := strings.LastIndexByte(s[as:ae], '@')
 	if at < 0 {

@@ -535,6 +535,11 @@ func countryCode(cc string) bool {
 // paren matches "(312) 555-0193".
 func (sc *scanner) paren(i int) int {
 	s := sc.s
+	if i+1 < len(s) && s[i+1] == '\'' && isWord[sc.at(i-1)] {
+		if e := sc.connectArgs(i); e > 0 {
+			return e
+		}
+	}
 	if isWord[sc.at(i-1)] || i+13 > len(s) {
 		return i + 1
 	}
