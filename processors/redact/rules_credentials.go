@@ -157,17 +157,14 @@ func (sc *scanner) assign(i int) int {
 		// Credentials": 80090308.
 		return i + 1
 	}
-	if errorClassName(key) {
-		// An exception's class, "psycopg2.errors.InvalidPassword: …",
-		// "ExpiredTokenException:", not a field.
-		return i + 1
-	}
 	query := !quoted && s[i] == '=' && (sc.at(ks-1) == '?' || sc.at(ks-1) == '&')
 	kind := inlineKind(key, query)
 	if local {
 		kind = kindSecret
 	}
-	if kind == kindNone {
+	if kind == kindNone || errorClassName(key) {
+		// (An exception's class, "psycopg2.errors.InvalidPassword: …", is
+		// not a field.)
 		return i + 1
 	}
 	if kind == kindCookie {
