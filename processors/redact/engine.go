@@ -189,7 +189,7 @@ func (e *Engine) ruleNames() []string {
 // by its address (identSet). Otherwise it returns a new string and true.
 // Every redaction increments its rule's counter.
 func (e *Engine) String(s string) (string, bool) {
-	if s == "" || len(s) <= memoMax && e.ident.has(s) {
+	if s == "" || e.ident.has(s) {
 		return s, false
 	}
 	memo := memoable(s)
@@ -211,9 +211,7 @@ func (e *Engine) String(s string) (string, bool) {
 		if memo {
 			e.clean.sawClean(s, h)
 		}
-		if len(s) <= memoMax {
-			e.ident.sawClean(s)
-		}
+		e.ident.sawClean(s)
 	}
 	return r, changed
 }
@@ -256,7 +254,7 @@ func (e *Engine) Attr(key, value string) (string, bool) {
 	}
 	switch d := e.decide(key); {
 	case d == keyAllowed:
-		if len(value) <= memoMax && e.ident.has(value) {
+		if e.ident.has(value) {
 			return value, false
 		}
 		if !utf8.ValidString(value) {

@@ -270,6 +270,8 @@ func TestCredentials(t *testing.T) {
 		{"appSettings clean", `<add key="ReportingServiceUrl" value="https://reports.example.edu/" />`, `<add key="ReportingServiceUrl" value="https://reports.example.edu/" />`},
 		// holdout30
 		{"error class", `psycopg2.errors.InvalidPassword: password authentication failed for user "fleet_app"`, `psycopg2.errors.InvalidPassword: password authentication failed for user "fleet_app"`},
+		{"value key at the start", `value": "x"`, `value": "x"`},
+		{"account number, not a phone", "payout failed: DE27 0989 4273 3442 8776 36 has invalid check digits", "payout failed: DE27 0989 4273 3442 8776 36 has invalid check digits"},
 		{"sentry org token", "--auth-token sntrys_GZXGgy3VwtWAdUH-1_KCF0WYcWjevbjUbXvzcsAmN1LTg9EM3KA", "--auth-token [API_KEY_REDACTED]"},
 
 		{"pem", "key: -----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAq9236p4x\nJqu8pQcJJITe\n-----END RSA PRIVATE KEY----- loaded",
@@ -464,6 +466,7 @@ func TestAttrKeys(t *testing.T) {
 		{"email_verified", "true", "true"},
 		{"token.type", "bearer", "bearer"},
 		{"api_key.id", "key_123", "key_123"},
+		{"messaging.rabbitmq.destination.routing_key", "payments.refund.requested", "payments.refund.requested"},
 		{"server.address", "10.0.0.1", "[IP_REDACTED]"},
 		{"client.address", "127.0.0.1", "127.0.0.1"},
 		{"net.peer.ip", "::1", "::1"},

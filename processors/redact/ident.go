@@ -52,6 +52,9 @@ func identHash(p *byte, n int) uint64 {
 
 // has reports whether s is remembered as clean.
 func (c *identSet) has(s string) bool {
+	if len(s) > memoMax {
+		return false
+	}
 	p := unsafe.StringData(s)
 	sl := &c.slots[identHash(p, len(s))%identSlots]
 	s1 := sl.seq.Load()
@@ -62,9 +65,13 @@ func (c *identSet) has(s string) bool {
 	return ok && sl.seq.Load() == s1
 }
 
-// sawClean records that s, memoable, was found clean: the first sighting
-// puts its identity on probation, the second takes the slot.
+// sawClean records that s was found clean: the first sighting puts its
+// identity on probation, the second takes the slot. Strings longer than
+// memoMax are not remembered.
 func (c *identSet) sawClean(s string) {
+	if len(s) > memoMax {
+		return
+	}
 	p := unsafe.StringData(s)
 	h := identHash(p, len(s))
 	pr := &c.probation[h%identSlots]

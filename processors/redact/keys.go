@@ -49,7 +49,7 @@ const (
 	kcCookie            // cookie, set-cookie
 	kcCredentials       // credentials
 	kcAzure             // account_key, shared_access_key (Azure connection strings)
-	kcSignature         // signature: secret inline, not as an attribute key
+	kcInline            // secret inline (signature=…, routing_key: …), not as an attribute key
 	kcEmail             // emailKeys
 	kcIP                // clientIPKeys
 )
@@ -195,7 +195,7 @@ func twoWordClass(key, last string, end int) uint8 {
 		if is("dkim") || is("message") && endsWithWord(key, beforeSep(key, end-len("message")), "arc") {
 			return kcNone // DKIM-Signature, ARC-Message-Signature: public signatures of a mail
 		}
-		return kcSignature
+		return kcInline
 	case "secret":
 		if is("existing") {
 			return kcNone // Helm's existingSecret names a Secret object
@@ -204,11 +204,16 @@ func twoWordClass(key, last string, end int) uint8 {
 	case "key":
 		switch {
 		case is("api") || is("private") || is("secret") || is("preshared") || is("shared") ||
-			is("license") || is("routing") || is("integration") || is("service") || is("sentry"):
+			is("license") || is("integration") || is("sentry"):
 			// … a VPN's or fluentd's (pre-)shared key, New Relic's license
-			// key, PagerDuty's routing, integration and service keys, the
-			// key of a Sentry DSN (sentry_key=).
+			// key, PagerDuty's and Opsgenie's integration keys, the key of a
+			// Sentry DSN (sentry_key=).
 			return kcSecret
+		case is("routing") || is("service"):
+			// PagerDuty's routing_key and service_key in its payloads and
+			// configuration; but as attribute keys they are the broker's
+			// (messaging.rabbitmq.destination.routing_key) or a service's.
+			return kcInline
 		case is("account"):
 			return kcAzure
 		case is("access"):
@@ -363,7 +368,7 @@ func inlineKind(key string, query bool) uint8 {
 		return kindNone
 	}
 	switch keyClass(key) {
-	case kcSecret, kcSignature:
+	case kcSecret, kcInline:
 		return kindSecret
 	case kcAzure:
 		return kindAPIKey

@@ -121,25 +121,8 @@ func (sc *scanner) assign(i int) int {
 		}
 	}
 	key := s[ks:k]
-	if quoted && equalFold(key, "value") {
-		// A header as HAR and other JSON dumps write it:
-		// {"name": "Authorization", "value": "Bearer …"}.
-		if name := harName(s[sc.last : ks-1]); name != "" {
-			key = name
-		} else if azureKeyEntry(s[sc.last : ks-1]) {
-			// az storage account keys list: {"keyName": "key1", …, "value": "<key>"}.
-			key = "AccountKey"
-		}
-	}
-	if !quoted && s[i] == '=' && equalFold(key, "value") {
-		if name := xmlKeyName(s[sc.last:ks]); name != "" {
-			key = name
-		}
-	}
-	if !quoted && s[i] == ':' && equalFold(key, "value") {
-		// A Kubernetes env entry or any YAML list of name/value pairs:
-		// "- name: AWS_SECRET_ACCESS_KEY\n  value: …".
-		if name := yamlEntryName(s[sc.last:ks]); name != "" {
+	if equalFold(key, "value") {
+		if name := valueOwner(s[sc.last:ks], quoted, s[i]); name != "" {
 			key = name
 		}
 	}
@@ -262,16 +245,20 @@ func (sc *scanner) assign(i int) int {
 	return i + 1
 }
 
-// spacedSecret handles a credential written after its field's name with a
-// blank alone — "client_secret NKY5nv0D… rejected", as a log message puts
-// it — where s[ws:we], a word of 16 or more letters and digits, follows
-// the blank. The name must be an identifier a program would print (with a
-// '_', '-' or '.' inside, or in camelCase: client_secret, apiKey, not the
-// English word "token") that names a secret, and the value must look like
-// a credential (letters and digits mixed); the value runs to the next
-// delimiter.
+// spacedSecret handles a credential written after its field's name with
+// blanks alone — "client_secret NKY5nv0D… rejected", as a log message puts
+// it — where s[ws:we], the word the scanner just passed, is 16 or more
+// letters and digits after a blank. The name must be an identifier a
+// program would print (with a '_', '-' or '.' inside, or in camelCase:
+// client_secret, apiKey, not the English word "token") or a word that can
+// only name a secret, and must name one; the value must look like a
+// credential (a letter and a digit or symbol); it runs to the next
+// delimiter. It returns where scanning resumes, or 0.
 func (sc *scanner) spacedSecret(ws, we int) int {
 	s := sc.s
+	if we-ws < 16 || ws < sc.last || (sc.at(ws-1) != ' ' && sc.at(ws-1) != '\t') {
+		return 0
+	}
 	ke := ws - 1
 	for ke > sc.last && ws-ke < 40 && (s[ke-1] == ' ' || s[ke-1] == '\t') {
 		ke-- // a column of a table: "secret_key         9QnsA0x…"
@@ -283,7 +270,7 @@ func (sc *scanner) spacedSecret(ws, we int) int {
 	if ks == ke || ke-ks > 64 || !compoundName(s[ks:ke]) && !secretWord(s[ks:ke]) {
 		return sc.awsConfigurePrompt(ws)
 	}
-	if c := keyClass(s[ks:ke]); c != kcSecret && c != kcSignature {
+	if c := keyClass(s[ks:ke]); c != kcSecret && c != kcInline {
 		return 0
 	}
 	ve := we
@@ -291,7 +278,7 @@ func (sc *scanner) spacedSecret(ws, we int) int {
 		ve++
 	}
 	v := s[ws:ve]
-	if !mixedLettersDigits(v) || sc.standIn(v) || !sc.emit(ws, ve, ruleInlineSecret) {
+	if !hasLetterAndMark(v) || sc.standIn(v) || !sc.emit(ws, ve, ruleInlineSecret) {
 		return 0
 	}
 	return ve
@@ -393,16 +380,6 @@ func compoundName(name string) bool {
 	return false
 }
 
-// mixedLettersDigits reports whether v has both letters and digits.
-func mixedLettersDigits(v string) bool {
-	letter, digit := false, false
-	for i := 0; i < len(v) && !(letter && digit); i++ {
-		letter = letter || isAlpha(v[i])
-		digit = digit || isDigit(v[i])
-	}
-	return letter && digit
-}
-
 // objectValue handles the object value, at '{' in s[vs], of a secret
 // name: the value of its "value" key, when it has one before it closes, is
 // the secret (ARM parameter files and templates); the braces and other
@@ -480,7 +457,7 @@ func errorClassName(key string) bool {
 // prints them in a stack trace: PDO->__construct('mysql:…', 'user',
 // 'password'), mysqli->real_connect('host', 'user', 'password').
 var connectCalls = []string{"PDO->__construct", "PDO::__construct", "new PDO", "mysqli->real_connect",
-	"mysqli->__construct", "new mysqli", "mysqli_connect", "mysql_connect", "pg_connect"}
+	"mysqli->__construct", "new mysqli", "mysqli_connect", "mysql_connect"}
 
 // connectArgs handles the arguments, from the '(' at i, of one of
 // connectCalls: the third, quoted, is redacted. It returns where
@@ -520,6 +497,34 @@ func (sc *scanner) connectArgs(i int) int {
 		j += 2
 	}
 	return 0
+}
+
+// valueOwner returns the name that a "value" key, written after before
+// and followed by sep, holds the value of, or "":
+//   - quoted, a header as HAR and other JSON dumps write it,
+//     {"name": "Authorization", "value": "Bearer …"}, and an Azure key list,
+//     {"keyName": "key1", …, "value": "<key>"};
+//   - before '=', an XML element's key= or name= attribute (xmlKeyName);
+//   - before ':', a YAML list of name/value pairs (yamlEntryName).
+func valueOwner(before string, quoted bool, sep byte) string {
+	switch {
+	case quoted:
+		if before == "" {
+			return "" // no opening quote before the key: value": …
+		}
+		before = before[:len(before)-1] // the key's opening quote
+		if name := harName(before); name != "" {
+			return name
+		}
+		if azureKeyEntry(before) {
+			return "AccountKey"
+		}
+	case sep == '=':
+		return xmlKeyName(before)
+	case sep == ':':
+		return yamlEntryName(before)
+	}
+	return ""
 }
 
 // xmlKeyName returns NAME when before, the text before a value="…"
@@ -815,13 +820,14 @@ func isMasked(v string) bool {
 		}
 	}
 	if w := strings.Trim(v, "*[]<>()_- "); len(w) < len(v) && isMaskWord(w) {
-		// "**redacted**" (Ecto), "[Redacted]" (ASP.NET), "[PROTECTED]".
+		// A mask word wrapped: "[FILTERED]" (Rails), "[Redacted]" (ASP.NET),
+		// "**redacted**" (Ecto), "<secret>", "(hidden)". (Bare, "secret"
+		// may be the password itself; the bare words that never are
+		// follow.)
 		return true
 	}
 	switch strings.ToLower(v) {
-	case "[filtered]", "[hidden]", "[masked]", "[secure]", "[protected]",
-		"<redacted>", "<hidden>", "<masked>", "<secret>", "<sensitive>", "<none>",
-		"(sensitive value)", "(sensitive)", "(hidden)", "(redacted)",
+	case "[secure]", "<none>", "(sensitive value)",
 		"redacted", "filtered", "masked", "hidden", "yes", "no", "none", "nil",
 		"null", "n/a", "empty", "unset", "not set", "true", "false":
 		return true

@@ -495,7 +495,11 @@ func (sc *scanner) phoneNational(t *numTok) int {
 			ng--
 			n -= t.glen(ng)
 		}
-		if ng < 2 || n < 10 || n > 12 {
+		if ng < 2 || n < 10 || n > 12 || ng < t.ng && t.glen(ng) >= 4 {
+			// (The last: the digits run on in another group of four or
+			// more, "0989 4273 3442 8776 36" — an account number; a short
+			// group after a number, "020 7946 0321 123", is an extension
+			// or a count.)
 			return 0
 		}
 	default:

@@ -96,9 +96,7 @@ func (sc *scanner) run() {
 				}
 			}
 			e := skipWord(s, i+1)
-			if e-i >= 16 && (sc.at(i-1) == ' ' || sc.at(i-1) == '\t') {
-				// A long word after a blank: the value of a field name
-				// written without '=' or ':' ("client_secret NKY5…")?
+			if e-i >= 16 { // (a long word: see spacedSecret)
 				if end := sc.spacedSecret(i, e); end > 0 {
 					i = end
 					continue
@@ -115,7 +113,7 @@ func (sc *scanner) run() {
 			i = e
 		case clsDigit:
 			e := sc.number(i)
-			if e-i >= 16 && sc.last <= i && (sc.at(i-1) == ' ' || sc.at(i-1) == '\t') {
+			if e-i >= 16 {
 				if end := sc.spacedSecret(i, e); end > 0 {
 					i = end
 					continue
