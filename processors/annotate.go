@@ -120,9 +120,10 @@ func (a *annotator) headOf(s sdktrace.ReadOnlySpan) []attribute.KeyValue {
 func (a *annotator) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	n, total := 0, 0
 	for _, s := range spans {
-		if extra := len(a.a.Static) + len(a.headOf(s)); extra > 0 {
+		own, ctx, _ := splitAttributes(s)
+		if extra := len(a.a.Static) + len(a.headOf(s)) + len(ctx); extra > 0 {
 			n++
-			total += len(s.Attributes()) + extra
+			total += len(own) + extra
 		}
 	}
 	if n == 0 {
@@ -137,18 +138,24 @@ func (a *annotator) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySp
 	j := 0
 	for i, s := range spans {
 		h := a.headOf(s)
-		if len(a.a.Static)+len(h) == 0 {
+		ownAttrs, ctx, ctxLimit := splitAttributes(s)
+		if len(a.a.Static)+len(h)+len(ctx) == 0 {
 			out[i] = s
 			continue
 		}
 		// The span's own attributes, but those an added one replaces, then
-		// the added ones: dropping from the end of the own part, below,
-		// can never drop an added attribute.
+		// the context attributes it does not have (deferred by the enrich
+		// stage: the span's DroppedAttributes counts those its limit left
+		// out), then the added ones: dropping from the end of the own part,
+		// below, can never drop an added attribute.
 		start := len(kvs)
-		for _, kv := range s.Attributes() {
+		for _, kv := range ownAttrs {
 			if !hasKey(a.a.Static, kv.Key) && !hasKey(h, kv.Key) {
 				kvs = append(kvs, kv)
 			}
+		}
+		if len(ctx) > 0 {
+			kvs = appendContextAnnotated(kvs, ownAttrs, ctx, ctxLimit, a.a.Static, h)
 		}
 		own := len(kvs)
 		kvs = setAttrs(kvs, own, a.a.Static)
@@ -193,3 +200,25 @@ type annotated struct {
 func (a *annotated) Attributes() []attribute.KeyValue { return a.attrs }
 
 func (a *annotated) DroppedAttributes() int { return a.ReadOnlySpan.DroppedAttributes() + a.dropped }
+
+// appendContextAnnotated appends to kvs the context attributes that
+// contextSpan.Attributes would give — those own lacks, within limit — but
+// for those an added attribute (static, head) replaces.
+func appendContextAnnotated(kvs []attribute.KeyValue, own, ctx []attribute.KeyValue, limit int, static, head []attribute.KeyValue) []attribute.KeyValue {
+	// Counted as contextSpan counts: against the span's own attributes,
+	// including those an added one replaces.
+	n := len(own)
+	for _, kv := range ctx {
+		if hasKey(own, kv.Key) {
+			continue
+		}
+		if limit > 0 && n >= limit {
+			break
+		}
+		n++
+		if !hasKey(static, kv.Key) && !hasKey(head, kv.Key) {
+			kvs = append(kvs, kv)
+		}
+	}
+	return kvs
+}

@@ -333,7 +333,7 @@ type cronsLink struct{ c *Crons }
 // OnStart opens a check-in for a run, then passes s on.
 func (l cronsLink) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) {
 	if l.c.isRunName(s.Name()) {
-		l.c.onRunStart(s)
+		l.c.onRunStart(s, AttributesFromContext(ctx))
 	}
 	l.c.next.OnStart(ctx, s)
 }
@@ -367,11 +367,16 @@ func (c *Crons) bucket(id trace.SpanID) *atomic.Uint32 {
 // onRunStart handles a span named in SpanNames: if it is a local root, it
 // opens its check-ins. Reading the attributes makes the SDK copy them on
 // the span's next SetAttributes — acceptable for a run, not for every span.
-func (c *Crons) onRunStart(s sdktrace.ReadWriteSpan) {
+// ctxAttrs are the context's attributes, which a deferring enrich stage has
+// not set on s: s's own win, as they will at its end.
+func (c *Crons) onRunStart(s sdktrace.ReadWriteSpan, ctxAttrs []attribute.KeyValue) {
 	if !isLocalRoot(s.Parent()) {
 		return
 	}
 	attrs := s.Attributes()
+	if len(ctxAttrs) > 0 {
+		attrs, _ = appendContext(append([]attribute.KeyValue(nil), attrs...), attrs, ctxAttrs, 0)
+	}
 	var run openRun
 	if v, ok := attrValue(attrs, AttrMonitorSlug); ok {
 		if ref, ok := c.refFromAttr(v, attrs); ok {
@@ -446,7 +451,7 @@ func (c *Crons) observeEnd(s sdktrace.ReadOnlySpan) {
 		}
 	}
 	if isLocalRoot(s.Parent()) {
-		if v, ok := attrValue(s.Attributes(), AttrMonitorSlug); ok && !c.isRunName(s.Name()) {
+		if v, ok := spanAttr(s, AttrMonitorSlug); ok && !c.isRunName(s.Name()) {
 			c.onSlugEnd(s, v)
 		}
 	}

@@ -28,10 +28,40 @@ func EnrichCounting(started *atomic.Uint64, static ...attribute.KeyValue) Link {
 	}
 }
 
+// EnrichDeferred is EnrichCounting without static attributes that does not
+// set the context's attributes on the live span: it remembers them (the
+// context's slice, not a copy) and, when the span ends, hands it on with
+// them attached. What the following links and exporters read is the same
+// but for one rule: a span's own attributes — given at start or set later —
+// win over a context attribute of the same key (with Enrich, a context
+// attribute overwrites one given at start). limits must be the provider's:
+// past AttributeCountLimit context attributes are dropped first, and a
+// context attribute that is invalid or longer than AttributeValueLengthLimit
+// is set live instead, where the SDK drops or truncates it.
+//
+// It is the cheaper path: no growth of the span's attribute array and no
+// de-duplication of it per span (see the benchmarks in docs/PERFORMANCE.md).
+// Spans started and never ended hold their entry; past 65 536 waiting spans,
+// new ones get their context attributes set live.
+//
+// The stages of this package read the deferred attributes without
+// allocating; a span processor outside it sees them in Attributes, merged
+// into a new slice on each call.
+func EnrichDeferred(started *atomic.Uint64, limits sdktrace.SpanLimits) Link {
+	return func(next sdktrace.SpanProcessor) sdktrace.SpanProcessor {
+		return &enricher{next: next, started: started, table: new(ctxTable),
+			maxLen: limits.AttributeValueLengthLimit, maxAttrs: limits.AttributeCountLimit}
+	}
+}
+
 type enricher struct {
 	next    sdktrace.SpanProcessor
 	static  []attribute.KeyValue
 	started *atomic.Uint64
+
+	table    *ctxTable // deferring (EnrichDeferred) when not nil
+	maxLen   int       // AttributeValueLengthLimit (< 0: none)
+	maxAttrs int       // AttributeCountLimit (< 0: none)
 }
 
 func (e *enricher) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) {
@@ -42,11 +72,21 @@ func (e *enricher) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) {
 		s.SetAttributes(e.static...)
 	}
 	if kvs := AttributesFromContext(ctx); len(kvs) > 0 {
-		s.SetAttributes(kvs...)
+		if e.table == nil || e.maxAttrs == 0 || !deferrable(kvs, e.maxLen) || !e.table.put(s.SpanContext(), kvs) {
+			s.SetAttributes(kvs...)
+		}
 	}
 	e.next.OnStart(ctx, s)
 }
 
-func (e *enricher) OnEnd(s sdktrace.ReadOnlySpan)        { e.next.OnEnd(s) }
+func (e *enricher) OnEnd(s sdktrace.ReadOnlySpan) {
+	if e.table != nil {
+		if kvs, ok := e.table.take(s.SpanContext()); ok {
+			s = &contextSpan{ReadOnlySpan: s, ctx: kvs, limit: e.maxAttrs}
+		}
+	}
+	e.next.OnEnd(s)
+}
+
 func (e *enricher) ForceFlush(ctx context.Context) error { return e.next.ForceFlush(ctx) }
 func (e *enricher) Shutdown(ctx context.Context) error   { return e.next.Shutdown(ctx) }

@@ -102,7 +102,13 @@ func RedactSpan(e *redact.Engine, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan
 		view().WithName(name)
 		n++
 	}
-	attrs, k := redactAttrs(e, s.Attributes())
+	own, ctxAttrs, limit := splitAttributes(s)
+	attrs, k := redactAttrs(e, own)
+	n += k
+	// Context attributes a deferring enrich stage attached: one slice shared
+	// by the spans of a request, redacted apart (its clean values are known
+	// from their addresses after a sighting or two: see redact.Engine.String).
+	ctxOut, k := redactAttrs(e, ctxAttrs)
 	n += k
 	// An ended span's Events and Links are shared with every other reader
 	// (the SDK hands all processors one snapshot): copy before writing.
@@ -156,8 +162,17 @@ func RedactSpan(e *redact.Engine, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan
 		return nil
 	}
 	if attrs == nil {
-		orig := s.Attributes()
-		attrs = append(make([]attribute.KeyValue, 0, len(orig)+1), orig...)
+		attrs = append(make([]attribute.KeyValue, 0, len(own)+len(ctxAttrs)+1), own...)
+	}
+	if len(ctxAttrs) > 0 {
+		// The view replaces the attributes: merge the context part in, as
+		// contextSpan.Attributes does (own keys win, the count limit holds;
+		// the view's DroppedAttributes, read through to the contextSpan,
+		// already counts what the limit leaves out).
+		if ctxOut == nil {
+			ctxOut = ctxAttrs
+		}
+		attrs, _ = appendContext(attrs, own, ctxOut, limit)
 	}
 	return view().WithAttributes(append(attrs, redactionCountKey.Int(n)))
 }

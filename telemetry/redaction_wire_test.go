@@ -68,6 +68,9 @@ func noSecretOnTheWire(t *testing.T, exporters []string) map[string]uint64 {
 	tr := p.TracerProvider().Tracer("wire")
 	ctx, root := tr.Start(context.Background(), "POST /api/analyze", trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(attribute.String("http.route", "/api/analyze"), attribute.String("request_id", "4bf92f3577b34da6a3ce929d0e0e4736")))
+	// Context attributes: set live on the root, deferred to the end of the
+	// child (and merged at export) by the enrich stage.
+	ctx = WithAttributes(ctx, attribute.String("customer.contact", "mail "+planted[0]), attribute.String("session.auth", "Bearer "+planted[3]))
 	_, s := tr.Start(ctx, "GET /users/"+planted[0],
 		trace.WithLinks(trace.Link{SpanContext: root.SpanContext(), Attributes: []attribute.KeyValue{attribute.String("link.note", "token "+planted[4])}}),
 		trace.WithAttributes(

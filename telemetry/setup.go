@@ -157,7 +157,7 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	}
 	started := new(atomic.Uint64)
 	chain := processors.NewChain(processors.Fanout(ends...),
-		processors.EnrichCounting(started),
+		processors.EnrichDeferred(started, limits),
 		c.errorsBridge.link(c, client),
 		c.crons.link(c, client),
 		c.sampling.keepLink(c),

@@ -84,6 +84,7 @@ type options struct {
 	seed        uint64
 	keep        bool
 	verbose     bool
+	profileDir  string
 	settleDelay time.Duration
 }
 
@@ -105,6 +106,7 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "loadgen seed of the first pair (pair i uses seed+i on both sides)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (binary, service logs)")
 	flag.BoolVar(&o.verbose, "v", false, "print each run's figures as it ends")
+	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "write each service's CPU profile (app -cpuprofile) to this directory as runN-A.pprof, runN-B.pprof")
 	flag.Parse()
 	o.settleDelay = time.Second
 	if o.quick {
@@ -124,6 +126,17 @@ func main() {
 	if o.exporter != "otlp" && o.exporter != "sentry" {
 		fmt.Fprintf(os.Stderr, "load: -exporter %q: want otlp or sentry\n", o.exporter)
 		os.Exit(2)
+	}
+	if o.profileDir != "" {
+		dir, err := filepath.Abs(o.profileDir)
+		if err == nil {
+			err = os.MkdirAll(dir, 0o755)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "load: -cpuprofile-dir %s: %v\n", o.profileDir, err)
+			os.Exit(2)
+		}
+		o.profileDir = dir
 	}
 	if o.pairs < 1 {
 		fmt.Fprintln(os.Stderr, "load: -pairs must be at least 1")
@@ -330,8 +343,12 @@ type service struct {
 	exitCode int
 }
 
-func startService(app, logPath string, env []string) (*service, error) {
-	cmd := exec.Command(app, "-addr", "127.0.0.1:0", "-shutdown-timeout", "20s")
+func startService(app, logPath, profile string, env []string) (*service, error) {
+	args := []string{"-addr", "127.0.0.1:0", "-shutdown-timeout", "20s"}
+	if profile != "" {
+		args = append(args, "-cpuprofile", profile)
+	}
+	cmd := exec.Command(app, args...)
 	cmd.Env = env
 	dieWithParent(cmd)
 	stderr, err := cmd.StderrPipe()
@@ -405,7 +422,11 @@ func runOne(ctx context.Context, o options, app, work string, recv *receiver, va
 	r = Run{Variant: variant, Pair: pair + 1, Seq: seq, Seed: seed}
 	recv.reset()
 	logPath := filepath.Join(work, fmt.Sprintf("run%d-%s.log", seq, variant))
-	svc, err := startService(app, logPath, serviceEnv(variant, o.exporter, recv.endpoint(), work))
+	profile := ""
+	if o.profileDir != "" {
+		profile = filepath.Join(o.profileDir, fmt.Sprintf("run%d-%s.pprof", seq, variant))
+	}
+	svc, err := startService(app, logPath, profile, serviceEnv(variant, o.exporter, recv.endpoint(), work))
 	if err != nil {
 		r.Err = err.Error()
 		return r

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -64,8 +65,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	spoolDir := fs.String("spool-dir", "", "where Sentry error events wait out a backend outage (default: OTELSENTRY_SPOOL_DIR, else the user cache dir; \"none\" turns the spool off)")
 	faultRate := fs.Float64("fault-rate", 0, "share of /api requests and monitor checks given a random fault (demos; refused in production)")
 	faultLatency := fs.Duration("fault-latency", time.Second, "latency the slow fault adds")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof reads it)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	slog.SetDefault(logger)
@@ -161,4 +170,18 @@ func serviceSpoolDir(flagValue string, getenv func(string) string, logger *slog.
 		return ""
 	}
 	return dir
+}
+
+// startCPUProfile starts the -cpuprofile profile; the returned function
+// stops it and closes the file.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile %s: %w", path, err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
