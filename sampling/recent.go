@@ -11,10 +11,12 @@ type outcome struct {
 
 // recentDecisions remembers the outcome of the last n decided local traces,
 // for spans that end after their local trace was decided (a child that
-// outlives its local root). It is a ring with an index: fixed memory, the
-// oldest outcome forgotten first. Not safe for concurrent use; the Keeper's
-// lock guards it.
+// outlives its local root). It is a ring with an index: bounded memory, the
+// oldest outcome forgotten first, allocated as it fills (a pipeline that
+// never holds a span — every span head-sampled — keeps none of it). Not safe
+// for concurrent use; the Keeper's lock guards it.
 type recentDecisions struct {
+	max  int
 	ring []recentEntry
 	next int
 	idx  map[trace.TraceID]int32
@@ -25,19 +27,20 @@ type recentEntry struct {
 	o  outcome
 }
 
-func newRecentDecisions(n int) recentDecisions {
-	return recentDecisions{ring: make([]recentEntry, 0, n), idx: make(map[trace.TraceID]int32, n)}
-}
+func newRecentDecisions(n int) recentDecisions { return recentDecisions{max: max(n, 0)} }
 
 func (r *recentDecisions) put(id trace.TraceID, o outcome) {
-	if cap(r.ring) == 0 {
+	if r.max == 0 {
 		return
+	}
+	if r.idx == nil {
+		r.idx = make(map[trace.TraceID]int32)
 	}
 	if i, ok := r.idx[id]; ok {
 		r.ring[i].o = o
 		return
 	}
-	if len(r.ring) < cap(r.ring) {
+	if len(r.ring) < r.max {
 		r.idx[id] = int32(len(r.ring))
 		r.ring = append(r.ring, recentEntry{id, o})
 		return

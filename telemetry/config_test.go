@@ -129,6 +129,8 @@ func TestBadConfiguration(t *testing.T) {
 		{"resource attrs bad escape", map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team=%zz"}, nil, []string{"OTEL_RESOURCE_ATTRIBUTES", "team"}},
 		{"disabled not bool", map[string]string{"OTEL_SDK_DISABLED": "maybe"}, nil, []string{"OTEL_SDK_DISABLED", "maybe"}},
 		{"debug not bool", map[string]string{"SENTRY_DEBUG": "loud"}, nil, []string{"SENTRY_DEBUG", "loud"}},
+		{"tail keep not bool", map[string]string{"OTELSENTRY_TAIL_KEEP": "sometimes"}, nil, []string{"OTELSENTRY_TAIL_KEEP", "sometimes"}},
+		{"tail keep not bool under option", map[string]string{"OTELSENTRY_TAIL_KEEP": "sometimes"}, []Option{WithTailKeep(true)}, []string{"OTELSENTRY_TAIL_KEEP", "sometimes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

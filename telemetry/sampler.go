@@ -17,6 +17,7 @@ const (
 	envOTelSampler      = "OTEL_TRACES_SAMPLER"
 	envOTelSamplerArg   = "OTEL_TRACES_SAMPLER_ARG"
 	envSamplingConfig   = "OTELSENTRY_SAMPLING_CONFIG"
+	envTailKeep         = "OTELSENTRY_TAIL_KEEP"
 )
 
 // samplingConfig is the head sampler and the keep stage's settings.
@@ -55,10 +56,13 @@ func WithSamplingRulesFile(path string) Option {
 	return func(c *config) { c.sampling.rulesFile = path }
 }
 
-// WithTailKeep turns tail keep on or off (default on). With it, traces that
-// lose the head decision are still recorded, and a local trace is exported
-// whole when a span fails or its root is slow; without it they are dropped at
-// start, as with the SDK's samplers.
+// WithTailKeep turns tail keep on or off (default on; OTELSENTRY_TAIL_KEEP
+// when no option says). With it, traces that lose the head decision are
+// still recorded, and a local trace is exported whole when a span fails or
+// its root is slow; without it they are dropped at start, as with the SDK's
+// samplers — cheaper (docs/PERFORMANCE.md has the cost of recording every
+// span), but an error in an unsampled trace is then neither exported nor
+// sent to Sentry.
 func WithTailKeep(on bool) Option { return func(c *config) { c.sampling.tailKeep = &on } }
 
 // WithTailLatency sets how long a local root must last for its trace to be
@@ -102,6 +106,15 @@ func (s *samplingConfig) resolve(c *config) error {
 	}
 	if s.parentBased == nil {
 		s.parentBased = &parentBased
+	}
+	if v := c.getenv(envTailKeep); strings.TrimSpace(v) != "" {
+		on, err := parseBool(envTailKeep, v)
+		if err != nil {
+			return err
+		}
+		if s.tailKeep == nil {
+			s.tailKeep = &on
+		}
 	}
 	if s.tailKeep == nil {
 		on := true

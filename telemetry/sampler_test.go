@@ -230,6 +230,16 @@ func TestSetupTailKeepOff(t *testing.T) {
 	if res.Decision != sdktrace.Drop {
 		t.Fatalf("tail keep off, rate 0: %v, want Drop", res.Decision)
 	}
+	// OTELSENTRY_TAIL_KEEP turns it off; an option wins over it.
+	if c := resolved(t, map[string]string{"OTELSENTRY_TAIL_KEEP": "false"}); c.sampling.keepLink(c) != nil {
+		t.Error("OTELSENTRY_TAIL_KEEP=false: keep stage installed")
+	}
+	if c := resolved(t, map[string]string{"OTELSENTRY_TAIL_KEEP": "false"}, WithTailKeep(true)); c.sampling.keepLink(c) == nil {
+		t.Error("WithTailKeep(true) did not win over OTELSENTRY_TAIL_KEEP=false")
+	}
+	if c := resolved(t, map[string]string{"OTELSENTRY_TAIL_KEEP": "on"}); c.sampling.keepLink(c) == nil {
+		t.Error("OTELSENTRY_TAIL_KEEP=on: no keep stage")
+	}
 	c = resolved(t, nil, WithTailLatency(500*time.Millisecond))
 	if c.sampling.keepLink(c) == nil || c.sampling.keeper.Config().Latency != 500*time.Millisecond {
 		t.Fatal("WithTailLatency not applied to the keep stage")

@@ -85,7 +85,21 @@ type options struct {
 	keep        bool
 	verbose     bool
 	profileDir  string
+	bEnv        envList
 	settleDelay time.Duration
+}
+
+// envList is a repeatable KEY=VALUE flag.
+type envList []string
+
+func (l *envList) String() string { return strings.Join(*l, " ") }
+func (l *envList) Set(v string) error {
+	k, _, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q: want KEY=VALUE", v)
+	}
+	*l = append(*l, v)
+	return nil
 }
 
 func main() {
@@ -106,6 +120,7 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "loadgen seed of the first pair (pair i uses seed+i on both sides)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (binary, service logs)")
 	flag.BoolVar(&o.verbose, "v", false, "print each run's figures as it ends")
+	flag.Var(&o.bEnv, "b-env", "KEY=VALUE added to B's environment, after the pipeline's own (repeatable; for example OTELSENTRY_TAIL_KEEP=false to measure B without tail keep)")
 	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "write each service's CPU profile (app -cpuprofile) to this directory as runN-A.pprof, runN-B.pprof")
 	flag.Parse()
 	o.settleDelay = time.Second
@@ -261,6 +276,7 @@ func run(ctx context.Context, o options) (*Results, error) {
 		WarmupS: o.warmup.Seconds(), Exporter: o.exporter, Environment: "production",
 		NumCPU: runtime.NumCPU(), BuildS: round(buildS, 1),
 		Note: "service, loadgen and receiver share the machine's cores; A = OTEL_SDK_DISABLED=true, B = full pipeline",
+		BEnv: o.bEnv,
 	}
 
 	seq := 0
@@ -299,12 +315,16 @@ func describe(v string, o options) string {
 	if v == "A" {
 		return "OTEL_SDK_DISABLED=true"
 	}
-	return "full pipeline, production, exporter " + o.exporter
+	d := "full pipeline, production, exporter " + o.exporter
+	if len(o.bEnv) > 0 {
+		d += ", with " + o.bEnv.String()
+	}
+	return d
 }
 
 // serviceEnv is the environment of one service: the caller's, minus
 // everything that configures telemetry, plus the variant's own.
-func serviceEnv(variant, exporter, endpoint, work string) []string {
+func serviceEnv(variant, exporter, endpoint, work string, bEnv []string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -320,11 +340,13 @@ func serviceEnv(variant, exporter, endpoint, work string) []string {
 		return append(env, "OTEL_SDK_DISABLED=true")
 	}
 	if exporter == "sentry" {
-		return append(env, "OTEL_TRACES_EXPORTER=sentry",
+		env = append(env, "OTEL_TRACES_EXPORTER=sentry",
 			"SENTRY_DSN=http://public@"+strings.TrimPrefix(endpoint, "http://")+"/42")
+	} else {
+		env = append(env, "OTEL_TRACES_EXPORTER=otlp", "OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint,
+			"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", "OTEL_EXPORTER_OTLP_COMPRESSION=gzip")
 	}
-	return append(env, "OTEL_TRACES_EXPORTER=otlp", "OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint,
-		"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", "OTEL_EXPORTER_OTLP_COMPRESSION=gzip")
+	return append(env, bEnv...)
 }
 
 var (
@@ -426,7 +448,7 @@ func runOne(ctx context.Context, o options, app, work string, recv *receiver, va
 	if o.profileDir != "" {
 		profile = filepath.Join(o.profileDir, fmt.Sprintf("run%d-%s.pprof", seq, variant))
 	}
-	svc, err := startService(app, logPath, profile, serviceEnv(variant, o.exporter, recv.endpoint(), work))
+	svc, err := startService(app, logPath, profile, serviceEnv(variant, o.exporter, recv.endpoint(), work, o.bEnv))
 	if err != nil {
 		r.Err = err.Error()
 		return r
@@ -888,8 +910,12 @@ func round(f float64, digits int) float64 {
 
 func writeText(res *Results, w io.Writer) {
 	c, s := res.Config, res.Summary
-	fmt.Fprintf(w, "load A/B: %d pair(s) (%s), A = OTEL_SDK_DISABLED=true, B = full pipeline (production, exporter %s → local receiver)\n",
-		s.Pairs, c.Order, c.Exporter)
+	extra := ""
+	if len(c.BEnv) > 0 {
+		extra = ", with " + strings.Join(c.BEnv, " ")
+	}
+	fmt.Fprintf(w, "load A/B: %d pair(s) (%s), A = OTEL_SDK_DISABLED=true, B = full pipeline (production, exporter %s → local receiver%s)\n",
+		s.Pairs, c.Order, c.Exporter, extra)
 	fmt.Fprintf(w, "  fixed rate %.0f rps × %.0fs (concurrency %d); saturation %.0f rps offered × %.0fs (concurrency %d); %d CPUs shared by service, loadgen, receiver\n",
 		c.FixedRPS, c.FixedDurationS, c.FixedConcurrency, c.SatRPS, c.SatDurationS, c.SatConcurrency, c.NumCPU)
 	fmt.Fprintf(w, "  medians over pairs of B/A:\n")

@@ -101,3 +101,34 @@ func TestSummaryJSON(t *testing.T) {
 		t.Error("median does not skip NaN")
 	}
 }
+
+// B's environment is the pipeline's, with -b-env last (so it wins); A's is
+// telemetry off whatever -b-env says, and the caller's telemetry variables
+// never leak into either.
+func TestServiceEnv(t *testing.T) {
+	t.Setenv("OTELSENTRY_TAIL_KEEP", "true")
+	t.Setenv("SENTRY_DSN", "http://k@example.invalid/1")
+	has := func(env []string, kv string) bool {
+		for _, e := range env {
+			if e == kv {
+				return true
+			}
+		}
+		return false
+	}
+	b := serviceEnv("B", "sentry", "http://127.0.0.1:9", "/w", []string{"OTELSENTRY_TAIL_KEEP=false"})
+	if !has(b, "OTELSENTRY_TAIL_KEEP=false") || has(b, "OTELSENTRY_TAIL_KEEP=true") || b[len(b)-1] != "OTELSENTRY_TAIL_KEEP=false" {
+		t.Errorf("B: %v", b)
+	}
+	if !has(b, "SENTRY_DSN=http://public@127.0.0.1:9/42") || has(b, "SENTRY_DSN=http://k@example.invalid/1") {
+		t.Errorf("B's DSN: %v", b)
+	}
+	a := serviceEnv("A", "sentry", "http://127.0.0.1:9", "/w", []string{"OTELSENTRY_TAIL_KEEP=false"})
+	if !has(a, "OTEL_SDK_DISABLED=true") || has(a, "OTELSENTRY_TAIL_KEEP=false") {
+		t.Errorf("A: %v", a)
+	}
+	var l envList
+	if err := l.Set("NOEQUALS"); err == nil {
+		t.Error("-b-env NOEQUALS accepted")
+	}
+}

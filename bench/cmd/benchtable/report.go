@@ -415,6 +415,9 @@ func renderLoad(w io.Writer, ld *LoadSummary) {
 	if c.Exporter == "sentry" {
 		backend = "a Sentry DSN pointing at a local receiver: spans over OTLP/HTTP with gzip, errors and Crons check-ins as envelopes"
 	}
+	if len(c.BEnv) > 0 {
+		backend += "; **B's environment adds `" + strings.Join(c.BEnv, " ") + "`**"
+	}
 	fmt.Fprintf(w, "A = `OTEL_SDK_DISABLED=true`, B = full pipeline (production: 10%% head sampling + tail keep; %s). "+
 		"%d pair(s), order %s; fixed rate %.0f rps for %.0f s; saturation %.0f rps offered for %.0f s with %d in flight; "+
 		"%d CPUs shared by the service, loadgen and the receiver. Medians over pairs.%s\n\n",

@@ -19,22 +19,23 @@ type Results struct {
 
 // Config records how the session ran.
 type Config struct {
-	Pairs            int     `json:"pairs"`
-	Order            string  `json:"order"`
-	Quick            bool    `json:"quick"`
-	FixedRPS         float64 `json:"fixed_rps"`
-	FixedDurationS   float64 `json:"fixed_duration_s"`
-	FixedConcurrency int     `json:"fixed_concurrency"`
-	SatRPS           float64 `json:"sat_offered_rps"`
-	SatDurationS     float64 `json:"sat_duration_s"`
-	SatConcurrency   int     `json:"sat_concurrency"`
-	WarmupS          float64 `json:"warmup_s"`
-	Exporter         string  `json:"exporter"`
-	Environment      string  `json:"environment"`
-	FaultShare       float64 `json:"fault_share"`
-	NumCPU           int     `json:"num_cpu"`
-	BuildS           float64 `json:"build_s"`
-	Note             string  `json:"note"`
+	Pairs            int      `json:"pairs"`
+	Order            string   `json:"order"`
+	Quick            bool     `json:"quick"`
+	FixedRPS         float64  `json:"fixed_rps"`
+	FixedDurationS   float64  `json:"fixed_duration_s"`
+	FixedConcurrency int      `json:"fixed_concurrency"`
+	SatRPS           float64  `json:"sat_offered_rps"`
+	SatDurationS     float64  `json:"sat_duration_s"`
+	SatConcurrency   int      `json:"sat_concurrency"`
+	WarmupS          float64  `json:"warmup_s"`
+	Exporter         string   `json:"exporter"`
+	Environment      string   `json:"environment"`
+	FaultShare       float64  `json:"fault_share"`
+	NumCPU           int      `json:"num_cpu"`
+	BuildS           float64  `json:"build_s"`
+	Note             string   `json:"note"`
+	BEnv             []string `json:"b_env,omitempty"` // added to B's environment (-b-env)
 }
 
 // Phase is one loadgen run against one service.
