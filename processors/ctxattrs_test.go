@@ -3,6 +3,7 @@ package processors
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -265,5 +266,38 @@ func TestCronsRunSlugFromDeferredContext(t *testing.T) {
 	got := rec.all()
 	if len(got) != 3 || got[0].MonitorSlug != "ctx-job" || got[1].ID != got[0].ID || got[2].MonitorSlug != "ctx-job" {
 		t.Fatalf("check-ins %+v", got)
+	}
+}
+
+// Spans started and ended concurrently each get their own context's
+// attributes: the table never hands one request's context to another's span.
+func TestEnrichDeferredConcurrent(t *testing.T) {
+	tp, rec := deferredProvider(t, sdktrace.NewSpanLimits())
+	tr := tp.Tracer("t")
+	const workers, perWorker = 8, 500
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range perWorker {
+				id := "r-" + strconv.Itoa(w) + "-" + strconv.Itoa(i) // unique
+				ctx := ContextWithAttributes(context.Background(), attribute.String("request_id", id))
+				ctx, parent := tr.Start(ctx, "parent", trace.WithAttributes(attribute.String("want", id)))
+				_, child := tr.Start(ctx, "child", trace.WithAttributes(attribute.String("want", id)))
+				child.End()
+				parent.End()
+			}
+		})
+	}
+	wg.Wait()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.spans) != 2*workers*perWorker {
+		t.Fatalf("%d spans ended, want %d", len(rec.spans), 2*workers*perWorker)
+	}
+	for _, s := range rec.spans {
+		got := kvMap(s.Attributes())
+		if got["request_id"] != got["want"] || got["want"] == "" {
+			t.Fatalf("span %s: request_id %q, its own context's %q", s.Name(), got["request_id"], got["want"])
+		}
 	}
 }
