@@ -195,6 +195,14 @@ func appendContext(dst, own, ctx []attribute.KeyValue, limit int) ([]attribute.K
 // same key. A [View] whose attributes a stage replaced has no context part:
 // the stage gave it the merged list.
 func splitAttributes(s sdktrace.ReadOnlySpan) (own, ctx []attribute.KeyValue, limit int) {
+	switch s.(type) {
+	case *View, *contextSpan:
+		return splitWrapped(s)
+	}
+	return s.Attributes(), nil, 0 // the SDK's own span: inlined, no loop
+}
+
+func splitWrapped(s sdktrace.ReadOnlySpan) (own, ctx []attribute.KeyValue, limit int) {
 	for {
 		switch v := s.(type) {
 		case *View:

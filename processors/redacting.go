@@ -108,8 +108,11 @@ func RedactSpan(e *redact.Engine, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan
 	// Context attributes a deferring enrich stage attached: one slice shared
 	// by the spans of a request, redacted apart (its clean values are known
 	// from their addresses after a sighting or two: see redact.Engine.String).
-	ctxOut, k := redactAttrs(e, ctxAttrs)
-	n += k
+	var ctxOut []attribute.KeyValue
+	if len(ctxAttrs) > 0 {
+		ctxOut, k = redactAttrs(e, ctxAttrs)
+		n += k
+	}
 	// An ended span's Events and Links are shared with every other reader
 	// (the SDK hands all processors one snapshot): copy before writing.
 	if evs := s.Events(); len(evs) > 0 {
