@@ -155,7 +155,7 @@ func (a *annotator) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySp
 			}
 		}
 		if len(ctx) > 0 {
-			kvs = appendContextAnnotated(kvs, ownAttrs, ctx, ctxLimit, a.a.Static, h)
+			kvs = appendContext(kvs, ownAttrs, ctx, ctxLimit, a.a.Static, h)
 		}
 		own := len(kvs)
 		kvs = setAttrs(kvs, own, a.a.Static)
@@ -200,25 +200,3 @@ type annotated struct {
 func (a *annotated) Attributes() []attribute.KeyValue { return a.attrs }
 
 func (a *annotated) DroppedAttributes() int { return a.ReadOnlySpan.DroppedAttributes() + a.dropped }
-
-// appendContextAnnotated appends to kvs the context attributes that
-// contextSpan.Attributes would give — those own lacks, within limit — but
-// for those an added attribute (static, head) replaces.
-func appendContextAnnotated(kvs []attribute.KeyValue, own, ctx []attribute.KeyValue, limit int, static, head []attribute.KeyValue) []attribute.KeyValue {
-	// Counted as contextSpan counts: against the span's own attributes,
-	// including those an added one replaces.
-	n := len(own)
-	for _, kv := range ctx {
-		if hasKey(own, kv.Key) {
-			continue
-		}
-		if limit > 0 && n >= limit {
-			break
-		}
-		n++
-		if !hasKey(static, kv.Key) && !hasKey(head, kv.Key) {
-			kvs = append(kvs, kv)
-		}
-	}
-	return kvs
-}

@@ -375,7 +375,7 @@ func (c *Crons) onRunStart(s sdktrace.ReadWriteSpan, ctxAttrs []attribute.KeyVal
 	}
 	attrs := s.Attributes()
 	if len(ctxAttrs) > 0 {
-		attrs, _ = appendContext(append([]attribute.KeyValue(nil), attrs...), attrs, ctxAttrs, 0)
+		attrs = appendContext(append([]attribute.KeyValue(nil), attrs...), attrs, ctxAttrs, 0)
 	}
 	var run openRun
 	if v, ok := attrValue(attrs, AttrMonitorSlug); ok {

@@ -110,26 +110,21 @@ func (t *ctxTable) take(sc trace.SpanContext) ([]attribute.KeyValue, bool) {
 
 // deferrable reports whether kvs can wait for the end of the span: every
 // attribute valid and no string longer than the provider's value length
-// limit (which the SDK would truncate when setting it live).
+// limit (which the SDK would truncate when setting it live). A string slice
+// is set live: its elements cannot be read without copying the slice, and
+// this runs for every span.
 func deferrable(kvs []attribute.KeyValue, maxLen int) bool {
 	for _, kv := range kvs {
 		if !kv.Valid() {
 			return false
 		}
-		if maxLen < 0 {
-			continue
-		}
 		switch kv.Value.Type() {
 		case attribute.STRING:
-			if len(kv.Value.AsString()) > maxLen {
+			if maxLen >= 0 && len(kv.Value.AsString()) > maxLen {
 				return false
 			}
 		case attribute.STRINGSLICE:
-			for _, s := range kv.Value.AsStringSlice() {
-				if len(s) > maxLen {
-					return false
-				}
-			}
+			return false
 		}
 	}
 	return true
@@ -151,8 +146,7 @@ func (c *contextSpan) Attributes() []attribute.KeyValue {
 	own := c.ReadOnlySpan.Attributes()
 	out := make([]attribute.KeyValue, len(own), len(own)+len(c.ctx))
 	copy(out, own)
-	out, _ = appendContext(out, own, c.ctx, c.limit)
-	return out
+	return appendContext(out, own, c.ctx, c.limit)
 }
 
 // DroppedAttributes implements sdktrace.ReadOnlySpan.
@@ -171,21 +165,28 @@ func (c *contextSpan) DroppedAttributes() int {
 }
 
 // appendContext appends to dst the attributes of ctx whose key own lacks,
-// while dst stays within limit (≤ 0: none), and returns dst and how many it
-// left out for the limit.
-func appendContext(dst, own, ctx []attribute.KeyValue, limit int) ([]attribute.KeyValue, int) {
-	dropped := 0
+// as many as fit within limit (≤ 0: none) counted on top of own, leaving out
+// those whose key one of replaced holds (attributes the caller adds after).
+// contextSpan.DroppedAttributes counts what the limit leaves out.
+func appendContext(dst, own, ctx []attribute.KeyValue, limit int, replaced ...[]attribute.KeyValue) []attribute.KeyValue {
+	n := len(own)
+next:
 	for _, kv := range ctx {
 		if hasKey(own, kv.Key) {
 			continue
 		}
-		if limit > 0 && len(dst) >= limit {
-			dropped++
-			continue
+		if limit > 0 && n >= limit {
+			break
+		}
+		n++
+		for _, r := range replaced {
+			if hasKey(r, kv.Key) {
+				continue next
+			}
 		}
 		dst = append(dst, kv)
 	}
-	return dst, dropped
+	return dst
 }
 
 // splitAttributes returns s's attributes in two parts, without allocating:
@@ -195,14 +196,6 @@ func appendContext(dst, own, ctx []attribute.KeyValue, limit int) ([]attribute.K
 // same key. A [View] whose attributes a stage replaced has no context part:
 // the stage gave it the merged list.
 func splitAttributes(s sdktrace.ReadOnlySpan) (own, ctx []attribute.KeyValue, limit int) {
-	switch s.(type) {
-	case *View, *contextSpan:
-		return splitWrapped(s)
-	}
-	return s.Attributes(), nil, 0 // the SDK's own span: inlined, no loop
-}
-
-func splitWrapped(s sdktrace.ReadOnlySpan) (own, ctx []attribute.KeyValue, limit int) {
 	for {
 		switch v := s.(type) {
 		case *View:

@@ -2,7 +2,7 @@ package processors
 
 import (
 	"context"
-	"slices"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,18 +26,6 @@ func deferredProvider(t testing.TB, limits sdktrace.SpanLimits, links ...Link) (
 	return tp, rec
 }
 
-func kvMap(kvs []attribute.KeyValue) map[attribute.Key]string {
-	m := map[attribute.Key]string{}
-	for _, kv := range kvs {
-		if _, dup := m[kv.Key]; dup {
-			m[kv.Key] = "DUPLICATE"
-			continue
-		}
-		m[kv.Key] = kv.Value.Emit()
-	}
-	return m
-}
-
 // The context's attributes reach the ended span, its own win over them, and
 // the live span never holds them.
 func TestEnrichDeferredAttributes(t *testing.T) {
@@ -53,7 +41,7 @@ func TestEnrichDeferredAttributes(t *testing.T) {
 
 	s := rec.spans[0]
 	want := map[attribute.Key]string{"request_id": "r-1", "user.tier": "later", "agent.name": "start"}
-	if got := kvMap(s.Attributes()); !sameMap(got, want) {
+	if got := attrMap(t, s); !maps.Equal(got, want) {
 		t.Errorf("attributes %v, want %v", got, want)
 	}
 	if v, ok := spanAttr(s, "request_id"); !ok || v.AsString() != "r-1" {
@@ -71,18 +59,6 @@ func TestEnrichDeferredAttributes(t *testing.T) {
 	}
 }
 
-func sameMap(a, b map[attribute.Key]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 // Past the attribute count limit the context's attributes are dropped first
 // and counted; a value longer than the length limit is set live, where the
 // SDK truncates it; an invalid one is set live, where the SDK drops it.
@@ -98,8 +74,8 @@ func TestEnrichDeferredLimits(t *testing.T) {
 	_, span := tr.Start(ctx, "count", trace.WithAttributes(attribute.String("own", "x"), attribute.String("own2", "y")))
 	span.End()
 	s := rec.spans[0]
-	got := kvMap(s.Attributes())
-	if want := (map[attribute.Key]string{"own": "x", "own2": "y", "c1": "a"}); !sameMap(got, want) {
+	got := attrMap(t, s)
+	if want := (map[attribute.Key]string{"own": "x", "own2": "y", "c1": "a"}); !maps.Equal(got, want) {
 		t.Errorf("count limit: %v, want %v", got, want)
 	}
 	if d := s.DroppedAttributes(); d != 1 {
@@ -112,15 +88,25 @@ func TestEnrichDeferredLimits(t *testing.T) {
 		t.Errorf("a value over the length limit was deferred: live attributes %v", rw.Attributes())
 	}
 	span.End()
-	if got := kvMap(rec.spans[1].Attributes()); got["note"] != "01234567" {
+	if got := attrMap(t, rec.spans[1]); got["note"] != "01234567" {
 		t.Errorf("length limit: %v", got)
+	}
+
+	slice := ContextWithAttributes(context.Background(), attribute.StringSlice("tags", []string{"a", "b"}))
+	_, span = tr.Start(slice, "slice")
+	if rw := span.(sdktrace.ReadWriteSpan); len(rw.Attributes()) != 1 {
+		t.Errorf("a string slice was deferred: live attributes %v", rw.Attributes())
+	}
+	span.End()
+	if got := attrMap(t, rec.spans[2]); got["tags"] != `["a","b"]` {
+		t.Errorf("string slice: %v", got)
 	}
 
 	invalid := ContextWithAttributes(context.Background(), attribute.String("", "no key"), attribute.String("k", "v"))
 	_, span = tr.Start(invalid, "invalid")
 	span.End()
-	s = rec.spans[2]
-	if got := kvMap(s.Attributes()); !sameMap(got, map[attribute.Key]string{"k": "v"}) || s.DroppedAttributes() != 1 {
+	s = rec.spans[3]
+	if got := attrMap(t, s); !maps.Equal(got, map[attribute.Key]string{"k": "v"}) || s.DroppedAttributes() != 1 {
 		t.Errorf("invalid: %v, dropped %d", got, s.DroppedAttributes())
 	}
 }
@@ -161,7 +147,7 @@ func TestEnrichDeferredTableBound(t *testing.T) {
 		t.Errorf("%d entries left after every span ended", n)
 	}
 	for i, s := range rec.spans {
-		if got := kvMap(s.Attributes()); got["request_id"] != "r-9" || len(got) != 1 {
+		if got := attrMap(t, s); got["request_id"] != "r-9" || len(got) != 1 {
 			t.Fatalf("span %d: %v", i, got)
 		}
 	}
@@ -180,7 +166,7 @@ func TestRedactSpanContextAttributes(t *testing.T) {
 	if v == nil {
 		t.Fatal("the context's email was not redacted")
 	}
-	got := kvMap(v.Attributes())
+	got := attrMap(t, v)
 	if strings.Contains(got["user.email"], "jane") || got["request_id"] != "r-2" || got["agent.name"] != "own" {
 		t.Errorf("redacted attributes %v", got)
 	}
@@ -208,41 +194,24 @@ func TestAnnotateExportsContextAttributes(t *testing.T) {
 		_, span := tp.Tracer("t").Start(ctx, "work", trace.WithAttributes(attribute.String("k", "own")))
 		span.End()
 	}
-	var seen [][]attribute.KeyValue
-	var mu sync.Mutex
-	probe := exporterFunc(func(spans []sdktrace.ReadOnlySpan) {
-		mu.Lock()
-		defer mu.Unlock()
-		seen = seen[:0]
-		for _, s := range spans {
-			seen = append(seen, slices.Clone(s.Attributes()))
-		}
-	})
-	exp := AnnotateExports(probe, Annotations{Static: []attribute.KeyValue{attribute.String("sentry.environment", "prod")}, Reuse: true})
-	if err := exp.ExportSpans(context.Background(), rec.spans); err != nil {
+	static := []attribute.KeyValue{attribute.String("sentry.environment", "prod")}
+	copying := &copyingExporter{t: t}
+	if err := AnnotateExports(copying, Annotations{Static: static, Reuse: true}).ExportSpans(context.Background(), rec.spans); err != nil {
 		t.Fatal(err)
 	}
 	want := map[attribute.Key]string{"request_id": "r-4", "sentry.environment": "prod", "k": "own"}
-	for i, kvs := range seen {
-		if got := kvMap(kvs); !sameMap(got, want) {
+	for i, got := range copying.batches[0] {
+		if !maps.Equal(got, want) {
 			t.Errorf("span %d exported %v, want %v", i, got, want)
 		}
 	}
-	// Allocation, without the probe's own clones.
-	quiet := AnnotateExports(exporterFunc(func([]sdktrace.ReadOnlySpan) {}), Annotations{Static: []attribute.KeyValue{attribute.String("sentry.environment", "prod")}, Reuse: true})
-	_ = quiet.ExportSpans(context.Background(), rec.spans)
-	if allocs := testing.AllocsPerRun(50, func() { _ = quiet.ExportSpans(context.Background(), rec.spans) }); allocs != 0 {
+	last := &batchExporter{}
+	exp := AnnotateExports(last, Annotations{Static: static, Reuse: true})
+	_ = exp.ExportSpans(context.Background(), rec.spans)
+	if allocs := testing.AllocsPerRun(50, func() { _ = exp.ExportSpans(context.Background(), rec.spans) }); allocs != 0 {
 		t.Errorf("warm batch with context attributes: %v allocations", allocs)
 	}
 }
-
-type exporterFunc func([]sdktrace.ReadOnlySpan)
-
-func (f exporterFunc) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
-	f(spans)
-	return nil
-}
-func (exporterFunc) Shutdown(context.Context) error { return nil }
 
 // A Crons run whose monitor slug comes from the context (not set on the
 // span) opens and closes its check-ins with the deferring enrich stage.
@@ -295,7 +264,7 @@ func TestEnrichDeferredConcurrent(t *testing.T) {
 		t.Fatalf("%d spans ended, want %d", len(rec.spans), 2*workers*perWorker)
 	}
 	for _, s := range rec.spans {
-		got := kvMap(s.Attributes())
+		got := attrMap(t, s)
 		if got["request_id"] != got["want"] || got["want"] == "" {
 			t.Fatalf("span %s: request_id %q, its own context's %q", s.Name(), got["request_id"], got["want"])
 		}

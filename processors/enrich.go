@@ -36,8 +36,9 @@ func EnrichCounting(started *atomic.Uint64, static ...attribute.KeyValue) Link {
 // win over a context attribute of the same key (with Enrich, a context
 // attribute overwrites one given at start). limits must be the provider's:
 // past AttributeCountLimit context attributes are dropped first, and a
-// context attribute that is invalid or longer than AttributeValueLengthLimit
-// is set live instead, where the SDK drops or truncates it.
+// context whose attributes include one that is invalid, longer than
+// AttributeValueLengthLimit or a string slice is set live instead, where the
+// SDK drops, truncates or stores them.
 //
 // It is the cheaper path: no growth of the span's attribute array and no
 // de-duplication of it per span (see the benchmarks in docs/PERFORMANCE.md).

@@ -175,7 +175,7 @@ func RedactSpan(e *redact.Engine, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan
 		if ctxOut == nil {
 			ctxOut = ctxAttrs
 		}
-		attrs, _ = appendContext(attrs, own, ctxOut, limit)
+		attrs = appendContext(attrs, own, ctxOut, limit)
 	}
 	return view().WithAttributes(append(attrs, redactionCountKey.Int(n)))
 }
