@@ -103,6 +103,32 @@ func TestPrecedenceExportersAndRate(t *testing.T) {
 	}
 }
 
+// TestBatchSizes: options win over OTEL_BSP_*, which win over the
+// defaults; a default batch shrinks to a smaller queue.
+func TestBatchSizes(t *testing.T) {
+	tests := []struct {
+		name         string
+		env          map[string]string
+		opts         []Option
+		queue, batch int
+	}{
+		{"defaults", nil, nil, 8192, 128},
+		{"env", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": " 4096", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512 "}, nil, 4096, 512},
+		{"options over env", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "4096", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512"},
+			[]Option{WithQueueSize(1000), WithBatchSize(100)}, 1000, 100},
+		{"default batch shrinks to a small queue", nil, []Option{WithQueueSize(64)}, 64, 64},
+		{"batch equal to queue", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "256", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "256"}, nil, 256, 256},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := resolved(t, tt.env, tt.opts...)
+			if c.queueSize != tt.queue || c.batchSize != tt.batch {
+				t.Errorf("queue, batch = %d, %d; want %d, %d", c.queueSize, c.batchSize, tt.queue, tt.batch)
+			}
+		})
+	}
+}
+
 // TestBadConfiguration checks that every malformed input is an error that
 // names the input and the value, and that a DSN's key is never echoed.
 func TestBadConfiguration(t *testing.T) {
@@ -130,6 +156,10 @@ func TestBadConfiguration(t *testing.T) {
 		{"disabled not bool", map[string]string{"OTEL_SDK_DISABLED": "maybe"}, nil, []string{"OTEL_SDK_DISABLED", "maybe"}},
 		{"debug not bool", map[string]string{"SENTRY_DEBUG": "loud"}, nil, []string{"SENTRY_DEBUG", "loud"}},
 		{"tail keep not bool", map[string]string{"OTELSENTRY_TAIL_KEEP": "sometimes"}, nil, []string{"OTELSENTRY_TAIL_KEEP", "sometimes"}},
+		{"queue size not a number", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "lots"}, nil, []string{"OTEL_BSP_MAX_QUEUE_SIZE", "lots"}},
+		{"batch size zero", map[string]string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "0"}, nil, []string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0", "positive"}},
+		{"batch over queue", map[string]string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "600", "OTEL_BSP_MAX_QUEUE_SIZE": "500"}, nil, []string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "600", "500", "OTEL_BSP_MAX_QUEUE_SIZE"}},
+		{"batch option over queue option", nil, []Option{WithBatchSize(64), WithQueueSize(32)}, []string{"WithBatchSize", "64", "32", "WithQueueSize"}},
 		{"tail keep not bool under option", map[string]string{"OTELSENTRY_TAIL_KEEP": "sometimes"}, []Option{WithTailKeep(true)}, []string{"OTELSENTRY_TAIL_KEEP", "sometimes"}},
 	}
 	for _, tt := range tests {

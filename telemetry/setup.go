@@ -214,7 +214,7 @@ func spanLimits() sdktrace.SpanLimits {
 }
 
 func (c *config) newBatcher(exp sdktrace.SpanExporter) *processors.Batcher {
-	return processors.NewBatcher(exp, c.queueSize)
+	return processors.NewBatcher(exp, c.queueSize, sdktrace.WithMaxExportBatchSize(c.batchSize))
 }
 
 // logStart writes the one start-up line. It never contains the DSN's key.

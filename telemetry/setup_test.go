@@ -51,7 +51,7 @@ func clearEnv(t *testing.T) {
 	for _, k := range []string{"SENTRY_DSN", "SENTRY_ENVIRONMENT", "ENVIRONMENT", "SENTRY_RELEASE", "SENTRY_TRACES_SAMPLE_RATE",
 		"OTEL_TRACES_EXPORTER", "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "OTEL_SDK_DISABLED", "OTEL_TRACES_SAMPLER",
 		"OTEL_TRACES_SAMPLER_ARG", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
-		"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_PROPAGATORS"} {
+		"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_PROPAGATORS", "OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"} {
 		t.Setenv(k, "")
 	}
 }
@@ -109,6 +109,15 @@ func TestOTLPExporterDeliversProtobuf(t *testing.T) {
 		}
 	}
 	reqs := rcv.Requests()
+	// The batcher exports at most 128 spans at once (defaultBatchSize), and
+	// 500 spans ended at once fill batches.
+	most := 0
+	for _, r := range reqs {
+		most = max(most, r.Spans)
+	}
+	if most != defaultBatchSize {
+		t.Errorf("largest export: %d spans, want %d", most, defaultBatchSize)
+	}
 	if reqs[0].Path != "/v1/traces" || !strings.HasPrefix(reqs[0].Header.Get("Content-Type"), "application/x-protobuf") {
 		t.Errorf("request path %q content-type %q, want /v1/traces protobuf", reqs[0].Path, reqs[0].Header.Get("Content-Type"))
 	}
@@ -124,6 +133,33 @@ func TestOTLPExporterDeliversProtobuf(t *testing.T) {
 	}
 	if err := p.Shutdown(context.Background()); err != nil {
 		t.Errorf("second Shutdown = %v, want the first call's nil", err)
+	}
+}
+
+// TestExportBatchSizeFromEnvironment: OTEL_BSP_MAX_EXPORT_BATCH_SIZE bounds
+// every export, and nothing is lost to the smaller batches.
+func TestExportBatchSizeFromEnvironment(t *testing.T) {
+	clearEnv(t)
+	rcv := fakebackend.NewOTLP(t)
+	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.URL)
+	t.Setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "30")
+	var log syncBuffer
+	p, err := Setup(context.Background(), testOptions(&log, WithSampleRate(1))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	makeSpans(p.TracerProvider(), 100)
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	total, most := 0, 0
+	for _, r := range rcv.Requests() {
+		total += r.Spans
+		most = max(most, r.Spans)
+	}
+	if total != 200 || most != 30 {
+		t.Errorf("received %d spans, at most %d per export; want 200, 30", total, most)
 	}
 }
 

@@ -36,6 +36,7 @@ type Request struct {
 	Path   string
 	Header http.Header
 	Raw    []byte // the body after gzip decoding
+	Spans  int    // spans in an OTLP request
 }
 
 // NewOTLP starts an OTLP receiver that is closed when the test ends.
@@ -70,13 +71,14 @@ func (r *OTLP) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.mu.Lock()
-	r.requests = append(r.requests, Request{Path: req.URL.Path, Header: req.Header.Clone(), Raw: body})
+	n := len(r.spans)
 	for _, rs := range msg.ResourceSpans {
 		r.resources = append(r.resources, rs.Resource)
 		for _, ss := range rs.ScopeSpans {
 			r.spans = append(r.spans, ss.Spans...)
 		}
 	}
+	r.requests = append(r.requests, Request{Path: req.URL.Path, Header: req.Header.Clone(), Raw: body, Spans: len(r.spans) - n})
 	r.mu.Unlock()
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	out, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
