@@ -63,7 +63,7 @@ type annotator struct {
 	a Annotations
 
 	// With a.Reuse, the last batch's arrays, cleared, for the next; mu
-	// guards them (the SDK's batch processor exports one batch at a time:
+	// guards them (the Batcher exports one batch at a time:
 	// mu is never contended, and a concurrent call allocates its own).
 	mu      sync.Mutex
 	wrapped []annotated

@@ -3,8 +3,10 @@ package processors
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
@@ -40,7 +42,7 @@ func (g *gateExporter) Shutdown(context.Context) error { return nil }
 func TestBatcherCountsEveryDrop(t *testing.T) {
 	exp := &gateExporter{release: make(chan struct{})}
 	const capacity, total = 64, 1000
-	b := NewBatcher(exp, capacity, sdktrace.WithMaxExportBatchSize(16))
+	b := NewBatcher(exp, BatchConfig{QueueSize: capacity, MaxBatch: 16})
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
 	tr := tp.Tracer("t")
 	for i := 0; i < total; i++ {
@@ -67,7 +69,7 @@ func TestBatcherCountsEveryDrop(t *testing.T) {
 func TestBatcherCountsFailures(t *testing.T) {
 	exp := &gateExporter{release: make(chan struct{}), fail: true}
 	close(exp.release)
-	b := NewBatcher(exp, 128)
+	b := NewBatcher(exp, BatchConfig{QueueSize: 128})
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
 	for i := 0; i < 10; i++ {
 		_, s := tp.Tracer("t").Start(context.Background(), "x")
@@ -76,5 +78,179 @@ func TestBatcherCountsFailures(t *testing.T) {
 	_ = tp.Shutdown(context.Background())
 	if st := b.Stats(); st.Failed != 10 || st.Exported != 0 || st.InFlight != 0 {
 		t.Fatalf("stats = %+v, want 10 failed", st)
+	}
+}
+
+// stepExporter records each batch's size and, while hold is set, waits in
+// ExportSpans until released (or its context ends).
+type stepExporter struct {
+	mu      sync.Mutex
+	sizes   []int
+	hold    bool
+	started chan int
+	release chan struct{}
+}
+
+func newStepExporter(hold bool) *stepExporter {
+	return &stepExporter{hold: hold, started: make(chan int, 100), release: make(chan struct{}, 100)}
+}
+
+func (e *stepExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	e.mu.Lock()
+	e.sizes = append(e.sizes, len(spans))
+	hold := e.hold
+	e.mu.Unlock()
+	e.started <- len(spans)
+	if hold {
+		select {
+		case <-e.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (e *stepExporter) Shutdown(context.Context) error { return nil }
+
+func (e *stepExporter) batches() []int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.sizes)
+}
+
+// waitExport waits for the next export to start and returns its size.
+func (e *stepExporter) waitExport(t *testing.T) int {
+	t.Helper()
+	select {
+	case n := <-e.started:
+		return n
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no export started; batches so far %v", e.batches())
+		return 0
+	}
+}
+
+func endSpans(tp *sdktrace.TracerProvider, n int) {
+	for range n {
+		_, s := tp.Tracer("t").Start(context.Background(), "x")
+		s.End()
+	}
+}
+
+// TestBatcherAdaptsBatches: with the exporter free, MinBatch spans leave at
+// once (no waiting for Delay or a full batch); while an export runs, spans
+// gather and leave in batches of MaxBatch; what is left over MinBatch
+// follows at once, and fewer wait.
+func TestBatcherAdaptsBatches(t *testing.T) {
+	exp := newStepExporter(true)
+	b := NewBatcher(exp, BatchConfig{QueueSize: 1000, MinBatch: 4, MaxBatch: 16, Delay: time.Hour})
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
+	endSpans(tp, 3)
+	select {
+	case n := <-exp.started:
+		t.Fatalf("an export of %d spans started with fewer than MinBatch waiting", n)
+	case <-time.After(50 * time.Millisecond):
+	}
+	endSpans(tp, 1)
+	if n := exp.waitExport(t); n != 4 {
+		t.Fatalf("first export: %d spans, want MinBatch (4)", n)
+	}
+	endSpans(tp, 40) // the first export is still running
+	exp.release <- struct{}{}
+	for _, want := range []int{16, 16, 8} {
+		if n := exp.waitExport(t); n != want {
+			t.Fatalf("batches %v, want [4 16 16 8]", exp.batches())
+		}
+		exp.release <- struct{}{}
+	}
+	endSpans(tp, 2) // fewer than MinBatch: they wait for Delay, or a flush
+	select {
+	case n := <-exp.started:
+		t.Fatalf("an export of %d spans started with 2 waiting", n)
+	case <-time.After(50 * time.Millisecond):
+	}
+	exp.release <- struct{}{}
+	if err := b.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := exp.batches(); !slices.Equal(got, []int{4, 16, 16, 8, 2}) {
+		t.Fatalf("batches %v, want [4 16 16 8 2]", got)
+	}
+	if err := tp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := b.Stats(); st.Enqueued != 46 || st.Exported != 46 || st.InFlight != 0 || st.Exports != 5 {
+		t.Fatalf("stats = %+v, want 46 enqueued and exported in 5 exports", st)
+	}
+}
+
+// TestBatcherDelay: fewer than MinBatch spans leave after Delay.
+func TestBatcherDelay(t *testing.T) {
+	exp := newStepExporter(false)
+	b := NewBatcher(exp, BatchConfig{MinBatch: 100, Delay: 20 * time.Millisecond})
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	endSpans(tp, 3)
+	if n := exp.waitExport(t); n != 3 {
+		t.Fatalf("export of %d spans, want 3", n)
+	}
+}
+
+// TestBatcherShutdownDeadline: an exporter that never returns cannot hold
+// Shutdown past its deadline; the export running is cancelled (failed),
+// the spans behind it stay in flight (lost), and the counters balance.
+func TestBatcherShutdownDeadline(t *testing.T) {
+	exp := newStepExporter(true)
+	b := NewBatcher(exp, BatchConfig{MinBatch: 4, MaxBatch: 4, Delay: time.Hour})
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
+	endSpans(tp, 4)
+	exp.waitExport(t) // stuck
+	endSpans(tp, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := b.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v, want the deadline's error", err)
+	}
+	if err := b.Shutdown(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second Shutdown = %v, want the first call's result", err)
+	}
+	<-b.done        // the worker stops once its export is cancelled
+	endSpans(tp, 1) // after Shutdown: in flight, never exported
+	st := b.Stats()
+	if st.Failed != 4 || st.Exported != 0 || st.InFlight != 11 || st.Enqueued != 15 {
+		t.Fatalf("stats = %+v, want 4 failed (the cancelled export), 11 in flight of 15", st)
+	}
+}
+
+// BenchmarkBatcherOnEnd compares the cost of ending a span into the SDK's
+// batch processor and into Batcher, from every core at once, with an
+// exporter that discards.
+func BenchmarkBatcherOnEnd(b *testing.B) {
+	for _, v := range []struct {
+		name string
+		sp   func(sdktrace.SpanExporter) sdktrace.SpanProcessor
+	}{
+		{"sdk", func(e sdktrace.SpanExporter) sdktrace.SpanProcessor {
+			return sdktrace.NewBatchSpanProcessor(e, sdktrace.WithMaxQueueSize(DefaultQueueSize), sdktrace.WithBlocking())
+		}},
+		{"batcher", func(e sdktrace.SpanExporter) sdktrace.SpanProcessor { return NewBatcher(e, BatchConfig{}) }},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			exp := &gateExporter{release: make(chan struct{})}
+			close(exp.release)
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(v.sp(exp)))
+			tr := tp.Tracer("bench")
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					_, s := tr.Start(context.Background(), "x")
+					s.End()
+				}
+			})
+			b.StopTimer()
+			_ = tp.Shutdown(context.Background())
+		})
 	}
 }

@@ -7,9 +7,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/otelsentry/otelsentry/processors"
 )
 
 // Environment variables read by Setup. The OTEL_EXPORTER_OTLP_* family is
@@ -26,6 +29,8 @@ const (
 	envSDKDisabled       = "OTEL_SDK_DISABLED"
 	envBSPQueueSize      = "OTEL_BSP_MAX_QUEUE_SIZE"
 	envBSPBatchSize      = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
+	envBSPDelay          = "OTEL_BSP_SCHEDULE_DELAY"
+	envBSPExportTimeout  = "OTEL_BSP_EXPORT_TIMEOUT"
 )
 
 const (
@@ -34,13 +39,11 @@ const (
 	// defaultQueueSize bounds each exporter's batch queue. The SDK default
 	// (2048) drops spans under a hot loop; this is sized for bursts of a busy
 	// service and is still a bound.
-	defaultQueueSize = 8192
-	// defaultBatchSize is the most spans one export carries. The SDK's
-	// default (512) keeps a quarter as many spans waiting, each batch's
-	// annotated copies included, for no gain on the wire (gzip ratio within
-	// 4 %): the smaller batch cut a request's cost by a tenth (see
-	// docs/PERFORMANCE.md).
-	defaultBatchSize = 128
+	defaultQueueSize = processors.DefaultQueueSize
+	// defaultBatchSize is the most spans one export carries, the SDK's
+	// default. Batches leave from processors.DefaultMinBatch spans on when
+	// the exporter is free (processors.Batcher).
+	defaultBatchSize = processors.DefaultMaxBatch
 )
 
 // Option configures Setup. Options win over environment variables.
@@ -65,7 +68,9 @@ type config struct {
 	resAttrs     []attribute.KeyValue
 	queueSize    int
 	batchSize    int
-	globals      *bool // install global TracerProvider, propagator and Sentry hub
+	batchDelay   time.Duration // OTEL_BSP_SCHEDULE_DELAY
+	exportTO     time.Duration // OTEL_BSP_EXPORT_TIMEOUT
+	globals      *bool         // install global TracerProvider, propagator and Sentry hub
 	sentryOpts   sentryConfig
 	spool        spoolConfig
 	sampling     samplingConfig
@@ -151,8 +156,9 @@ func WithResourceAttributes(kvs ...attribute.KeyValue) Option {
 func WithQueueSize(n int) Option { return func(c *config) { c.queueSize = n } }
 
 // WithBatchSize sets the most spans one export carries (default
-// OTEL_BSP_MAX_EXPORT_BATCH_SIZE, else 128). It must not exceed the queue
-// size.
+// OTEL_BSP_MAX_EXPORT_BATCH_SIZE, else 512). It must not exceed the queue
+// size. A batch leaves before it is full when the exporter is free: see
+// processors.Batcher.
 func WithBatchSize(n int) Option { return func(c *config) { c.batchSize = n } }
 
 // WithGlobals controls whether Setup installs the global TracerProvider and
@@ -296,8 +302,8 @@ func (c *config) resolve() error {
 // resolveBatching sets each exporter's queue and batch sizes: options,
 // then the specification's OTEL_BSP_* variables, then defaults; a default
 // batch larger than the queue shrinks to it, a batch size asked for larger
-// than the queue is an error. The SDK reads OTEL_BSP_SCHEDULE_DELAY and
-// OTEL_BSP_EXPORT_TIMEOUT itself.
+// than the queue is an error. OTEL_BSP_SCHEDULE_DELAY and
+// OTEL_BSP_EXPORT_TIMEOUT are milliseconds, as the specification says.
 func (c *config) resolveBatching() error {
 	queueFrom, batchFrom := "WithQueueSize", "WithBatchSize" // what set them
 	for _, f := range []struct {
@@ -316,6 +322,18 @@ func (c *config) resolveBatching() error {
 				return &configError{f.name, v, "not a positive number of spans"}
 			}
 			*f.n, *f.from = n, f.name
+		}
+	}
+	for _, f := range []struct {
+		d    *time.Duration
+		name string
+	}{{&c.batchDelay, envBSPDelay}, {&c.exportTO, envBSPExportTimeout}} {
+		if v := strings.TrimSpace(c.getenv(f.name)); v != "" {
+			ms, err := strconv.Atoi(v)
+			if err != nil || ms <= 0 {
+				return &configError{f.name, v, "not a positive number of milliseconds"}
+			}
+			*f.d = time.Duration(ms) * time.Millisecond
 		}
 	}
 	if c.batchSize > c.queueSize {

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -112,12 +113,16 @@ func TestBatchSizes(t *testing.T) {
 		opts         []Option
 		queue, batch int
 	}{
-		{"defaults", nil, nil, 8192, 128},
+		{"defaults", nil, nil, 8192, 512},
 		{"env", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": " 4096", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512 "}, nil, 4096, 512},
 		{"options over env", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "4096", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512"},
 			[]Option{WithQueueSize(1000), WithBatchSize(100)}, 1000, 100},
 		{"default batch shrinks to a small queue", nil, []Option{WithQueueSize(64)}, 64, 64},
 		{"batch equal to queue", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "256", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "256"}, nil, 256, 256},
+	}
+	c := resolved(t, map[string]string{"OTEL_BSP_SCHEDULE_DELAY": "250", "OTEL_BSP_EXPORT_TIMEOUT": "1500"})
+	if c.batchDelay != 250*time.Millisecond || c.exportTO != 1500*time.Millisecond {
+		t.Errorf("delay, export timeout = %v, %v; want 250ms, 1.5s", c.batchDelay, c.exportTO)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +164,8 @@ func TestBadConfiguration(t *testing.T) {
 		{"queue size not a number", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "lots"}, nil, []string{"OTEL_BSP_MAX_QUEUE_SIZE", "lots"}},
 		{"batch size zero", map[string]string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "0"}, nil, []string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0", "positive"}},
 		{"batch over queue", map[string]string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "600", "OTEL_BSP_MAX_QUEUE_SIZE": "500"}, nil, []string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "600", "500", "OTEL_BSP_MAX_QUEUE_SIZE"}},
+		{"delay not milliseconds", map[string]string{"OTEL_BSP_SCHEDULE_DELAY": "5s"}, nil, []string{"OTEL_BSP_SCHEDULE_DELAY", "5s", "milliseconds"}},
+		{"export timeout negative", map[string]string{"OTEL_BSP_EXPORT_TIMEOUT": "-1"}, nil, []string{"OTEL_BSP_EXPORT_TIMEOUT", "-1"}},
 		{"batch option over queue option", nil, []Option{WithBatchSize(64), WithQueueSize(32)}, []string{"WithBatchSize", "64", "32", "WithQueueSize"}},
 		{"tail keep not bool under option", map[string]string{"OTELSENTRY_TAIL_KEEP": "sometimes"}, []Option{WithTailKeep(true)}, []string{"OTELSENTRY_TAIL_KEEP", "sometimes"}},
 	}

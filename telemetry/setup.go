@@ -214,7 +214,8 @@ func spanLimits() sdktrace.SpanLimits {
 }
 
 func (c *config) newBatcher(exp sdktrace.SpanExporter) *processors.Batcher {
-	return processors.NewBatcher(exp, c.queueSize, sdktrace.WithMaxExportBatchSize(c.batchSize))
+	return processors.NewBatcher(exp, processors.BatchConfig{
+		QueueSize: c.queueSize, MaxBatch: c.batchSize, Delay: c.batchDelay, ExportTimeout: c.exportTO})
 }
 
 // logStart writes the one start-up line. It never contains the DSN's key.
