@@ -192,6 +192,7 @@ func (b *Batcher) Shutdown(ctx context.Context) error {
 		select {
 		case <-b.done:
 			stopCancel()
+			b.cancel()
 			b.err = b.exp.Shutdown(ctx)
 		case <-ctx.Done():
 			b.err = ctx.Err()
