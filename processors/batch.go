@@ -191,9 +191,14 @@ func (b *Batcher) Shutdown(ctx context.Context) error {
 		stopCancel := context.AfterFunc(ctx, b.cancel)
 		select {
 		case <-b.done:
-			stopCancel()
+			// The worker may have stopped because the deadline cancelled its
+			// export: then the deadline's error, not the exporter's nil.
+			cancelled := !stopCancel()
 			b.cancel()
 			b.err = b.exp.Shutdown(ctx)
+			if cancelled {
+				b.err = ctx.Err()
+			}
 		case <-ctx.Done():
 			b.err = ctx.Err()
 			go func() {
