@@ -254,3 +254,50 @@ func BenchmarkBatcherOnEnd(b *testing.B) {
 		})
 	}
 }
+
+// TestBatcherConcurrent ends spans from several goroutines while another
+// flushes: every span is exported exactly once, no batch exceeds MaxBatch,
+// and the counters balance.
+func TestBatcherConcurrent(t *testing.T) {
+	exp := newStepExporter(false)
+	exp.started = make(chan int, 1<<16)
+	b := NewBatcher(exp, BatchConfig{QueueSize: 1 << 16, MinBatch: 7, MaxBatch: 50, Delay: time.Millisecond})
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
+	const workers, each = 8, 2000
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() { endSpans(tp, each) })
+	}
+	stop := make(chan struct{})
+	flusher := make(chan struct{})
+	go func() {
+		defer close(flusher)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				if err := b.ForceFlush(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	}()
+	wg.Wait()
+	close(stop)
+	<-flusher
+	if err := tp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, n := range exp.batches() {
+		if n > 50 || n == 0 {
+			t.Fatalf("a batch of %d spans (MaxBatch 50)", n)
+		}
+		total += n
+	}
+	st := b.Stats()
+	if total != workers*each || st.Exported != workers*each || st.Enqueued != workers*each || st.InFlight != 0 || st.DroppedQueueFull != 0 {
+		t.Fatalf("exporter saw %d spans; stats %+v; want %d exported", total, st, workers*each)
+	}
+}
