@@ -822,3 +822,23 @@ func TestErrorsWaitsForASlowSink(t *testing.T) {
 		t.Errorf("captured %d, stats %+v; want 4 events and 3 timed-out waits", sink.captured, st)
 	}
 }
+
+// TestTraceTableFilterIsLazy: a table that never held a trace has no
+// filter; the first held trace creates it, and the filter finds that trace
+// and not another.
+func TestTraceTableFilterIsLazy(t *testing.T) {
+	tt := newTraceTable(1024)
+	held := trace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	other := trace.TraceID{16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1}
+	if tt.filter.Load() != nil || tt.mayHold(held) {
+		t.Fatal("a table that never held a trace has a filter, or may hold one")
+	}
+	var c errorsCounters
+	tt.addException(held, stub("op", true, 0), nil, false, 1024, 100, &c)
+	if f := tt.filter.Load(); f == nil || len(*f) != 16*1024 {
+		t.Fatal("no filter of 16 buckets per trace after the first held trace")
+	}
+	if !tt.mayHold(held) || tt.mayHold(other) {
+		t.Fatalf("mayHold(held) = %v, mayHold(other) = %v; want true, false", tt.mayHold(held), tt.mayHold(other))
+	}
+}

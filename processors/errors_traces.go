@@ -27,9 +27,12 @@ type traceTable struct {
 	m     map[trace.TraceID]*heldTrace
 	order list.List // of *heldTrace, oldest first
 
-	held   atomic.Int64
-	filter []atomic.Uint32
-	mask   uint64
+	held atomic.Int64
+	// filter is allocated with the first held trace (a service that
+	// records no exception never holds its 64 KB) and stored before held
+	// first rises, so a reader that sees held > 0 sees it.
+	filter atomic.Pointer[[]atomic.Uint32]
+	size   int // buckets
 }
 
 func newTraceTable(maxTraces int) *traceTable {
@@ -37,16 +40,14 @@ func newTraceTable(maxTraces int) *traceTable {
 	for n < 16*maxTraces {
 		n <<= 1
 	}
-	return &traceTable{
-		m:      make(map[trace.TraceID]*heldTrace),
-		filter: make([]atomic.Uint32, n),
-		mask:   uint64(n - 1),
-	}
+	return &traceTable{m: make(map[trace.TraceID]*heldTrace), size: n}
 }
 
+// bucket is tid's counter; the filter must exist (held > 0, or t.mu held
+// after addException allocated it).
 func (t *traceTable) bucket(tid trace.TraceID) *atomic.Uint32 {
 	// Trace IDs are random: their low bytes are a good enough hash.
-	return &t.filter[binary.LittleEndian.Uint64(tid[8:])&t.mask]
+	return &(*t.filter.Load())[binary.LittleEndian.Uint64(tid[8:])&uint64(t.size-1)]
 }
 
 // mayHold reports whether trace tid may be held: false means it is not.
@@ -84,6 +85,10 @@ func (t *traceTable) addException(tid trace.TraceID, s sdktrace.ReadOnlySpan, ea
 		ht = &heldTrace{id: tid, born: time.Now(), seen: make(map[trace.SpanID]struct{})}
 		ht.elem = t.order.PushBack(ht)
 		t.m[tid] = ht
+		if t.filter.Load() == nil {
+			f := make([]atomic.Uint32, t.size)
+			t.filter.Store(&f)
+		}
 		t.held.Add(1)
 		t.bucket(tid).Add(1)
 	}
