@@ -238,7 +238,7 @@ type Crons struct {
 	openN    atomic.Int64
 	filter   [256]atomic.Uint32
 	names    []string
-	queue    chan cronJob
+	queue    chan *cronJob // of pointers: a slot costs 8 bytes, not the job's 72
 	next     sdktrace.SpanProcessor
 	linked   atomic.Bool
 	closed   bool // under mu
@@ -297,7 +297,7 @@ func NewCrons(sink CheckInSink, scrub Scrubber, cfg CronsConfig) (*Crons, error)
 		open:    make(map[trace.SpanID]openRun),
 		lastRun: make(map[string]time.Time),
 		names:   cfg.SpanNames,
-		queue:   make(chan cronJob, cfg.QueueSize),
+		queue:   make(chan *cronJob, cfg.QueueSize),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}, nil
@@ -423,7 +423,7 @@ func (c *Crons) onRunStart(s sdktrace.ReadWriteSpan, ctxAttrs []attribute.KeyVal
 	c.openN.Add(1)
 	c.bucket(sid).Add(1)
 	for i := 0; i < run.n; i++ {
-		c.enqueueLocked(cronJob{ref: run.refs[i], status: sentry.CheckInStatusInProgress})
+		c.enqueueLocked(&cronJob{ref: run.refs[i], status: sentry.CheckInStatusInProgress})
 	}
 }
 
@@ -473,7 +473,7 @@ func (c *Crons) closeRun(s sdktrace.ReadOnlySpan, sid trace.SpanID) bool {
 	}
 	status, d := runOutcome(s)
 	for i := 0; i < run.n; i++ {
-		c.enqueueLocked(cronJob{ref: run.refs[i], status: status, duration: d})
+		c.enqueueLocked(&cronJob{ref: run.refs[i], status: status, duration: d})
 	}
 	return true
 }
@@ -492,7 +492,7 @@ func (c *Crons) onSlugEnd(s sdktrace.ReadOnlySpan, v attribute.Value) {
 	if c.closed || !c.admitLocked(ref.slug, s.StartTime()) {
 		return
 	}
-	c.enqueueLocked(cronJob{ref: ref, status: status, duration: d})
+	c.enqueueLocked(&cronJob{ref: ref, status: status, duration: d})
 }
 
 // refFromAttr is the monitor an AttrMonitorSlug value names: Slug's own
@@ -565,7 +565,7 @@ func runOutcome(s sdktrace.ReadOnlySpan) (sentry.CheckInStatus, time.Duration) {
 // enqueueLocked never blocks the goroutine that starts or ends a span: a
 // full queue drops the check-in and counts it. Called with mu held, so no
 // check-in is queued after Shutdown has begun.
-func (c *Crons) enqueueLocked(j cronJob) {
+func (c *Crons) enqueueLocked(j *cronJob) {
 	select {
 	case c.queue <- j:
 	default:
@@ -596,7 +596,7 @@ func (c *Crons) run() {
 	}
 }
 
-func (c *Crons) handle(j cronJob) {
+func (c *Crons) handle(j *cronJob) {
 	if j.flushed != nil {
 		close(j.flushed)
 		return
@@ -620,7 +620,7 @@ func (c *Crons) forceFlush(ctx context.Context) error {
 	if !closed && c.linked.Load() {
 		ack := make(chan struct{})
 		select {
-		case c.queue <- cronJob{flushed: ack}:
+		case c.queue <- &cronJob{flushed: ack}:
 			select {
 			case <-ack:
 			case <-c.done:
