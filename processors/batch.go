@@ -269,6 +269,9 @@ func (b *Batcher) exportPending(batch *[]sdktrace.ReadOnlySpan, all bool) {
 		b.mu.Unlock()
 		b.export(*batch)
 		clear(*batch) // nothing of the batch stays alive until the next
+		if cap(*batch) > 4*b.cfg.MaxBatch {
+			*batch = nil // a burst's array: let it go
+		}
 	}
 }
 

@@ -301,3 +301,45 @@ func TestBatcherConcurrent(t *testing.T) {
 		t.Fatalf("exporter saw %d spans; stats %+v; want %d exported", total, st, workers*each)
 	}
 }
+
+// TestBatcherReleasesBurstMemory: after a burst far larger than a batch has
+// drained, the Batcher no longer holds the burst's arrays.
+func TestBatcherReleasesBurstMemory(t *testing.T) {
+	exp := newStepExporter(true)
+	exp.started = make(chan int, 1024)
+	b := NewBatcher(exp, BatchConfig{QueueSize: 4096, MinBatch: 4, MaxBatch: 16, Delay: time.Hour})
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
+	endSpans(tp, 4)
+	exp.waitExport(t) // held: the burst gathers behind it
+	endSpans(tp, 3000)
+	b.mu.Lock()
+	burst := cap(b.pending)
+	b.mu.Unlock()
+	if burst < 3000 {
+		t.Fatalf("pending holds %d slots during a burst of 3000", burst)
+	}
+	exp.mu.Lock()
+	exp.hold = false
+	exp.mu.Unlock()
+	exp.release <- struct{}{}
+	endSpans(tp, 40) // small batches after the burst
+	if err := b.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	endSpans(tp, 40)
+	if err := b.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	after := cap(b.pending)
+	b.mu.Unlock()
+	if after > 4*16 {
+		t.Errorf("pending still holds %d slots after the burst (MaxBatch 16)", after)
+	}
+	if err := tp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := b.Stats(); st.Exported != 3084 || st.InFlight != 0 {
+		t.Fatalf("stats = %+v, want 3084 exported", st)
+	}
+}
