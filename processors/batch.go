@@ -71,7 +71,8 @@ func (c BatchConfig) withDefaults() BatchConfig {
 // keeps up holds few ended spans (batches of MinBatch, exported while still
 // in cache), and one whose exporter is slow gets large batches, and their
 // lower cost per span on the wire. The exporting goroutine is woken once
-// per batch, not once per span.
+// per batch, not once per span. The queue's memory follows the backlog: a
+// burst's arrays are let go once it has drained.
 //
 // Its counters are exact: after Shutdown, Enqueued = Exported + Failed +
 // Lost, where Lost is what was still in flight when the shutdown deadline
