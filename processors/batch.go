@@ -30,13 +30,14 @@ type BatchConfig struct {
 	ExportTimeout time.Duration
 }
 
-// Batch defaults; see BatchConfig.
+// Batch defaults; see BatchConfig. The queue and batch sizes are exported
+// for callers that check their own against them.
 const (
 	DefaultQueueSize     = 8192
 	DefaultMaxBatch      = 512
-	DefaultMinBatch      = 128
-	DefaultBatchDelay    = 5 * time.Second
-	DefaultExportTimeout = 30 * time.Second
+	defaultMinBatch      = 128
+	defaultBatchDelay    = 5 * time.Second
+	defaultExportTimeout = 30 * time.Second
 )
 
 func (c BatchConfig) withDefaults() BatchConfig {
@@ -47,13 +48,13 @@ func (c BatchConfig) withDefaults() BatchConfig {
 		c.MaxBatch = DefaultMaxBatch
 	}
 	if c.MinBatch <= 0 {
-		c.MinBatch = DefaultMinBatch
+		c.MinBatch = defaultMinBatch
 	}
 	if c.Delay <= 0 {
-		c.Delay = DefaultBatchDelay
+		c.Delay = defaultBatchDelay
 	}
 	if c.ExportTimeout <= 0 {
-		c.ExportTimeout = DefaultExportTimeout
+		c.ExportTimeout = defaultExportTimeout
 	}
 	c.MaxBatch = min(c.MaxBatch, c.QueueSize)
 	c.MinBatch = min(c.MinBatch, c.MaxBatch)
@@ -74,9 +75,10 @@ func (c BatchConfig) withDefaults() BatchConfig {
 // per batch, not once per span. The queue's memory follows the backlog: a
 // burst's arrays are let go once it has drained.
 //
-// Its counters are exact: after Shutdown, Enqueued = Exported + Failed +
-// Lost, where Lost is what was still in flight when the shutdown deadline
-// passed (InFlight). Safe for concurrent use.
+// Its counters account for every sampled span it was handed: each is
+// dropped (DroppedQueueFull) or admitted, and each admitted span is
+// exported, failed, or still in flight — after Shutdown, lost (InFlight).
+// Safe for concurrent use.
 type Batcher struct {
 	exp sdktrace.SpanExporter
 	cfg BatchConfig
@@ -94,8 +96,7 @@ type Batcher struct {
 	once   sync.Once
 	err    error // Shutdown's result
 
-	inflight atomic.Int64
-	enqueued atomic.Uint64
+	inflight atomic.Int64 // admitted and not yet exported or failed
 	dropped  atomic.Uint64
 	exported atomic.Uint64
 	failed   atomic.Uint64
@@ -144,7 +145,6 @@ func (b *Batcher) OnEnd(s sdktrace.ReadOnlySpan) {
 		b.dropped.Add(1)
 		return
 	}
-	b.enqueued.Add(1)
 	b.mu.Lock()
 	if b.stopped {
 		b.mu.Unlock()
@@ -211,14 +211,16 @@ func (b *Batcher) Shutdown(ctx context.Context) error {
 	return b.err
 }
 
-// Stats returns the counters.
+// Stats returns the counters. Enqueued is derived (Exported + Failed +
+// InFlight): exact once no export is running, as after Shutdown.
 func (b *Batcher) Stats() BatcherStats {
-	return BatcherStats{
-		Enqueued: b.enqueued.Load(), DroppedQueueFull: b.dropped.Load(),
-		Exported: b.exported.Load(), Failed: b.failed.Load(),
+	st := BatcherStats{
+		DroppedQueueFull: b.dropped.Load(), Exported: b.exported.Load(), Failed: b.failed.Load(),
 		InFlight: b.inflight.Load(), Capacity: int64(b.cfg.QueueSize),
 		Exports: b.exports.Load(), ExportTime: time.Duration(b.exportNanos.Load()),
 	}
+	st.Enqueued = st.Exported + st.Failed + uint64(st.InFlight)
+	return st
 }
 
 // run is the exporting goroutine.

@@ -41,7 +41,7 @@ const (
 	// service and is still a bound.
 	defaultQueueSize = processors.DefaultQueueSize
 	// defaultBatchSize is the most spans one export carries, the SDK's
-	// default. Batches leave from processors.DefaultMinBatch spans on when
+	// default. Batches leave from 128 spans on (processors.BatchConfig) when
 	// the exporter is free (processors.Batcher).
 	defaultBatchSize = processors.DefaultMaxBatch
 )
@@ -305,50 +305,64 @@ func (c *config) resolve() error {
 // than the queue is an error. OTEL_BSP_SCHEDULE_DELAY and
 // OTEL_BSP_EXPORT_TIMEOUT are milliseconds, as the specification says.
 func (c *config) resolveBatching() error {
-	queueFrom, batchFrom := "WithQueueSize", "WithBatchSize" // what set them
-	for _, f := range []struct {
-		n    *int
-		from *string
-		name string
-		def  int
-	}{{&c.queueSize, &queueFrom, envBSPQueueSize, defaultQueueSize}, {&c.batchSize, &batchFrom, envBSPBatchSize, defaultBatchSize}} {
-		if *f.n > 0 {
-			continue
-		}
-		*f.n, *f.from = f.def, ""
-		if v := strings.TrimSpace(c.getenv(f.name)); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n <= 0 {
-				return &configError{f.name, v, "not a positive number of spans"}
-			}
-			*f.n, *f.from = n, f.name
-		}
+	var queueFrom, batchFrom string // what set each: an option, a variable, "" for the default
+	var err error
+	if c.queueSize, queueFrom, err = c.size(c.queueSize, "WithQueueSize", envBSPQueueSize, defaultQueueSize); err != nil {
+		return err
 	}
-	for _, f := range []struct {
-		d    *time.Duration
-		name string
-	}{{&c.batchDelay, envBSPDelay}, {&c.exportTO, envBSPExportTimeout}} {
-		if v := strings.TrimSpace(c.getenv(f.name)); v != "" {
-			ms, err := strconv.Atoi(v)
-			if err != nil || ms <= 0 {
-				return &configError{f.name, v, "not a positive number of milliseconds"}
-			}
-			*f.d = time.Duration(ms) * time.Millisecond
-		}
+	if c.batchSize, batchFrom, err = c.size(c.batchSize, "WithBatchSize", envBSPBatchSize, defaultBatchSize); err != nil {
+		return err
 	}
+	delay, err := c.envCount(envBSPDelay, "milliseconds")
+	if err != nil {
+		return err
+	}
+	timeout, err := c.envCount(envBSPExportTimeout, "milliseconds")
+	if err != nil {
+		return err
+	}
+	c.batchDelay, c.exportTO = time.Duration(delay)*time.Millisecond, time.Duration(timeout)*time.Millisecond
 	if c.batchSize > c.queueSize {
 		if batchFrom == "" {
 			c.batchSize = c.queueSize
 			return nil
 		}
-		q := "the default"
-		if queueFrom != "" {
-			q = queueFrom
+		if queueFrom == "" {
+			queueFrom = "the default"
 		}
 		return &configError{batchFrom, strconv.Itoa(c.batchSize),
-			fmt.Sprintf("the export batch exceeds the queue (%d spans, %s)", c.queueSize, q)}
+			fmt.Sprintf("the export batch exceeds the queue (%d spans, %s)", c.queueSize, queueFrom)}
 	}
 	return nil
+}
+
+// size is opt's value n when positive, else variable name's, else def,
+// with what set it (opt, name, or "" for def).
+func (c *config) size(n int, opt, name string, def int) (int, string, error) {
+	if n > 0 {
+		return n, opt, nil
+	}
+	v, err := c.envCount(name, "spans")
+	switch {
+	case err != nil:
+		return 0, "", err
+	case v > 0:
+		return v, name, nil
+	}
+	return def, "", nil
+}
+
+// envCount reads variable name as a positive count of unit: 0 when unset.
+func (c *config) envCount(name, unit string) (int, error) {
+	v := strings.TrimSpace(c.getenv(name))
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, &configError{name, v, "not a positive number of " + unit}
+	}
+	return n, nil
 }
 
 func (c *config) resolveRelease() {

@@ -56,6 +56,17 @@ func clearEnv(t *testing.T) {
 	}
 }
 
+// otlpBackend clears the environment and points the "otlp" exporter,
+// chosen by environment variables, at a fake OTLP receiver.
+func otlpBackend(t *testing.T) *fakebackend.OTLP {
+	t.Helper()
+	clearEnv(t)
+	rcv := fakebackend.NewOTLP(t)
+	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.URL)
+	return rcv
+}
+
 // makeSpans ends n spans, each a root with one child, and returns the trace
 // IDs.
 func makeSpans(tp trace.TracerProvider, n int) []trace.TraceID {
@@ -76,10 +87,7 @@ func makeSpans(tp trace.TracerProvider, n int) []trace.TraceID {
 // chosen by environment variables only, delivers OTLP protobuf to a
 // receiver, and Shutdown flushes: N spans ended before Shutdown → N received.
 func TestOTLPExporterDeliversProtobuf(t *testing.T) {
-	clearEnv(t)
-	rcv := fakebackend.NewOTLP(t)
-	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.URL)
+	rcv := otlpBackend(t)
 	t.Setenv("OTEL_SERVICE_NAME", "checkout")
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "team=payments,deployment.environment.name=qa")
 
@@ -136,10 +144,7 @@ func TestOTLPExporterDeliversProtobuf(t *testing.T) {
 // TestExportBatchSizeFromEnvironment: OTEL_BSP_MAX_EXPORT_BATCH_SIZE bounds
 // every export, and nothing is lost to the smaller batches.
 func TestExportBatchSizeFromEnvironment(t *testing.T) {
-	clearEnv(t)
-	rcv := fakebackend.NewOTLP(t)
-	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.URL)
+	rcv := otlpBackend(t)
 	t.Setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "30")
 	var log syncBuffer
 	p, err := Setup(context.Background(), testOptions(&log, WithSampleRate(1))...)
@@ -320,13 +325,10 @@ func TestDisabledPipelineKeepsEnvironmentAndRelease(t *testing.T) {
 // TestShutdownHonoursDeadline: a backend that never answers cannot hold
 // Shutdown past the caller's deadline.
 func TestShutdownHonoursDeadline(t *testing.T) {
-	clearEnv(t)
 	block := make(chan struct{})
 	defer close(block)
-	rcv := fakebackend.NewOTLP(t)
+	rcv := otlpBackend(t)
 	rcv.Config.Handler = fakebackend.Hang(block)
-	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.URL)
 	var log syncBuffer
 	p, err := Setup(context.Background(), testOptions(&log)...)
 	if err != nil {
