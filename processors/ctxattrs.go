@@ -143,25 +143,35 @@ type contextSpan struct {
 // Attributes implements sdktrace.ReadOnlySpan: the span's own attributes,
 // then the context attributes it does not have, in a new slice.
 func (c *contextSpan) Attributes() []attribute.KeyValue {
-	own := c.ReadOnlySpan.Attributes()
-	out := make([]attribute.KeyValue, len(own), len(own)+len(c.ctx))
-	copy(out, own)
-	return appendContext(out, own, c.ctx, c.limit)
+	return mergeContext(c.ReadOnlySpan.Attributes(), c.ctx, c.limit)
 }
 
 // DroppedAttributes implements sdktrace.ReadOnlySpan.
 func (c *contextSpan) DroppedAttributes() int {
-	own := c.ReadOnlySpan.Attributes()
-	n := 0
-	if c.limit > 0 {
-		for _, kv := range c.ctx {
-			if !hasKey(own, kv.Key) {
-				n++
-			}
-		}
-		n = max(0, len(own)+n-c.limit)
+	return c.ReadOnlySpan.DroppedAttributes() + droppedContext(c.ReadOnlySpan.Attributes(), c.ctx, c.limit)
+}
+
+// mergeContext returns own, then the attributes of ctx whose key own lacks
+// as far as limit (≤ 0: none) allows, in a new slice.
+func mergeContext(own, ctx []attribute.KeyValue, limit int) []attribute.KeyValue {
+	out := make([]attribute.KeyValue, len(own), len(own)+len(ctx))
+	copy(out, own)
+	return appendContext(out, own, ctx, limit)
+}
+
+// droppedContext is how many attributes of ctx mergeContext leaves out for
+// the limit.
+func droppedContext(own, ctx []attribute.KeyValue, limit int) int {
+	if limit <= 0 || len(ctx) == 0 {
+		return 0
 	}
-	return c.ReadOnlySpan.DroppedAttributes() + n
+	n := 0
+	for _, kv := range ctx {
+		if !hasKey(own, kv.Key) {
+			n++
+		}
+	}
+	return max(0, len(own)+n-limit)
 }
 
 // appendContext appends to dst the attributes of ctx whose key own lacks,
@@ -205,6 +215,8 @@ func splitAttributes(s sdktrace.ReadOnlySpan) (own, ctx []attribute.KeyValue, li
 			s = v.ReadOnlySpan
 		case *contextSpan:
 			return v.ReadOnlySpan.Attributes(), v.ctx, v.limit
+		case *liteSpan:
+			return v.ownAttributes().kvs, v.ctx, v.ctxLimit
 		default:
 			return s.Attributes(), nil, 0
 		}

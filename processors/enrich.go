@@ -73,7 +73,10 @@ func (e *enricher) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) {
 		s.SetAttributes(e.static...)
 	}
 	if kvs := AttributesFromContext(ctx); len(kvs) > 0 {
-		if e.table == nil || e.maxAttrs == 0 || !deferrable(kvs, e.maxLen) || !e.table.put(s.SpanContext(), kvs) {
+		deferring := e.table != nil && e.maxAttrs != 0 && deferrable(kvs, e.maxLen)
+		if ls, ok := s.(*liteSpan); ok && deferring {
+			ls.deferContext(kvs, e.maxAttrs) // a light span carries them itself
+		} else if !deferring || !e.table.put(s.SpanContext(), kvs) {
 			s.SetAttributes(kvs...)
 		}
 	}
@@ -81,7 +84,7 @@ func (e *enricher) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) {
 }
 
 func (e *enricher) OnEnd(s sdktrace.ReadOnlySpan) {
-	if e.table != nil {
+	if _, lite := s.(*liteSpan); e.table != nil && !lite {
 		if kvs, ok := e.table.take(s.SpanContext()); ok {
 			s = &contextSpan{ReadOnlySpan: s, ctx: kvs, limit: e.maxAttrs}
 		}

@@ -127,7 +127,20 @@ var recorderPackages = []string{
 	"github.com/getsentry/sentry-go",
 }
 
+// recorderFuncs are the functions of this package that record a stack as
+// the SDK's span does (light spans, see RecordUnsampled); a leading frame
+// of one of them, or of a method of liteSpan, is cut too.
+var recorderFuncs = []string{
+	"github.com/otelsentry/otelsentry/processors.recordStackTrace",
+	"github.com/otelsentry/otelsentry/processors.(*liteSpan).",
+}
+
 func recorderFrame(fn string) bool {
+	for _, f := range recorderFuncs {
+		if strings.HasPrefix(fn, f) {
+			return true
+		}
+	}
 	pkg := packageOf(fn)
 	for _, p := range recorderPackages {
 		if pkg == p {

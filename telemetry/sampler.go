@@ -18,6 +18,7 @@ const (
 	envOTelSamplerArg   = "OTEL_TRACES_SAMPLER_ARG"
 	envSamplingConfig   = "OTELSENTRY_SAMPLING_CONFIG"
 	envTailKeep         = "OTELSENTRY_TAIL_KEEP"
+	envLightRecording   = "OTELSENTRY_LIGHT_RECORDING"
 )
 
 // samplingConfig is the head sampler and the keep stage's settings.
@@ -25,6 +26,7 @@ type samplingConfig struct {
 	rate        *float64
 	parentBased *bool
 	tailKeep    *bool
+	light       *bool // record unsampled spans with processors.RecordUnsampled
 	latency     *time.Duration
 	rules       []sampling.Rule
 	rulesFile   string // WithSamplingRulesFile
@@ -64,6 +66,17 @@ func WithSamplingRulesFile(path string) Option {
 // span), but an error in an unsampled trace is then neither exported nor
 // sent to Sentry.
 func WithTailKeep(on bool) Option { return func(c *config) { c.sampling.tailKeep = &on } }
+
+// WithLightRecording sets how tail keep records the spans of traces that
+// lost the head decision (default on; OTELSENTRY_LIGHT_RECORDING when no
+// option says): on, with a light span of the pipeline's own
+// (processors.RecordUnsampled), which is normalised under the SDK's span
+// limits only if its trace is kept; off, as the SDK records a sampled span
+// (RecordOnly). What is exported is the same either way; on costs about
+// half as much per span (docs/PERFORMANCE.md). With it on, the provider
+// Setup returns is not an *sdktrace.TracerProvider. Without tail keep it has
+// no effect.
+func WithLightRecording(on bool) Option { return func(c *config) { c.sampling.light = &on } }
 
 // WithTailLatency sets how long a local root must last for its trace to be
 // kept by tail keep (default 2 s). It must be positive.
@@ -120,6 +133,22 @@ func (s *samplingConfig) resolve(c *config) error {
 		on := true
 		s.tailKeep = &on
 	}
+	if v := c.getenv(envLightRecording); strings.TrimSpace(v) != "" {
+		on, err := parseBool(envLightRecording, v)
+		if err != nil {
+			return err
+		}
+		if s.light == nil {
+			s.light = &on
+		}
+	}
+	if s.light == nil || !*s.tailKeep {
+		on := *s.tailKeep
+		if s.light != nil {
+			on = on && *s.light
+		}
+		s.light = &on
+	}
 	latency := sampling.DefaultLatency
 	if s.latency != nil {
 		if *s.latency <= 0 {
@@ -144,7 +173,7 @@ func (s *samplingConfig) resolve(c *config) error {
 
 	s.built, err = sampling.NewSampler(*s.rate,
 		sampling.WithRules(rules...), sampling.WithParentBased(*s.parentBased), sampling.WithTailKeep(*s.tailKeep),
-		sampling.WithSpanAttributes(false)) // added at export: see Setup
+		sampling.WithLightRecording(*s.light), sampling.WithSpanAttributes(false)) // added at export: see Setup
 	if err != nil {
 		return fmt.Errorf("telemetry: configuring sampling: %w", err)
 	}

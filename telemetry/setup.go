@@ -34,7 +34,8 @@ const defaultShutdownTimeout = 5 * time.Second
 type Pipeline struct {
 	tp       *sdktrace.TracerProvider // nil when disabled
 	provider trace.TracerProvider
-	sentry   *sentry.Client // nil without a DSN
+	recorder *processors.UnsampledRecorder // nil without light recording
+	sentry   *sentry.Client                // nil without a DSN
 	batchers []*processors.Batcher
 	keeper   *sampling.Keeper // nil without tail keep
 	engine   *redact.Engine
@@ -169,8 +170,14 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		sdktrace.WithSampler(c.sampling.sampler()),
 		sdktrace.WithSpanProcessor(chain),
 	)
+	var provider trace.TracerProvider = tp
+	var recorder *processors.UnsampledRecorder
+	if *c.sampling.light {
+		recorder = processors.RecordUnsampled(tp, processors.RecordConfig{Processor: chain, Resource: res, Limits: limits})
+		provider = recorder
+	}
 	if *c.globals {
-		otel.SetTracerProvider(tp)
+		otel.SetTracerProvider(provider)
 		otel.SetTextMapPropagator(prop)
 		if client != nil {
 			sentry.CurrentHub().BindClient(client)
@@ -178,7 +185,7 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	}
 
 	p := &Pipeline{
-		tp: tp, provider: tp, sentry: client, batchers: batchers, batcherNames: batcherNames, started: started, logger: c.logger,
+		tp: tp, provider: provider, recorder: recorder, sentry: client, batchers: batchers, batcherNames: batcherNames, started: started, logger: c.logger,
 		keeper: c.sampling.keeper, engine: c.redaction.engine, errors: c.errorsBridge.stage, crons: c.crons.stage,
 		environment: c.environment, release: c.release, exporters: c.exporters,
 	}
@@ -276,6 +283,9 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 		}
 		ctx, cancel := withDefaultDeadline(ctx)
 		defer cancel()
+		if p.recorder != nil {
+			p.recorder.Close()
+		}
 		err := p.tp.Shutdown(ctx)
 		if p.sentry != nil {
 			if st, ok := p.sentry.Transport.(*spoolingTransport); ok {
