@@ -13,11 +13,12 @@ import (
 //
 // A head-sampled span passes straight on, with no work of its own (its
 // sampling.reason and sentry.sample_rate come from the sampler). A span that
-// lost the head decision (RecordOnly) is given to k, which holds it per local
-// trace until the trace is decided; a kept span is handed on in a [View] that
-// reports it sampled — the batch processor drops unsampled spans — and adds
-// sampling.reason (error or latency) and sentry.sample_rate=1. Dropped spans
-// are counted by k (see sampling.Keeper.Stats).
+// lost the head decision (RecordOnly, or a light span of [RecordUnsampled])
+// is given to k, which holds it per local trace until the trace is decided;
+// a kept span is handed on in a [View] that reports it sampled — the batch
+// processor drops unsampled spans — and adds sampling.reason (error or
+// latency) and sentry.sample_rate=1. Dropped spans are counted by k (see
+// sampling.Keeper.Stats).
 //
 // ForceFlush hands on what the clock alone decides (see
 // sampling.Keeper.Flush), then flushes next. Shutdown drops what is still

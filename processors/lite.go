@@ -134,13 +134,11 @@ func (t *liteTracer) Start(ctx context.Context, name string, opts ...trace.SpanS
 		}
 	}
 	sctx, s := t.sdk.Start(ctx, name, opts...)
-	if s.IsRecording() || t.r.closed.Load() {
+	// Sampled first: it is the common case and needs no lock.
+	if sc := s.SpanContext(); sc.IsSampled() || !sc.IsValid() || t.r.closed.Load() || s.IsRecording() {
 		return sctx, s
 	}
 	sc := s.SpanContext()
-	if !sc.IsValid() || sc.IsSampled() {
-		return sctx, s
-	}
 	cfg := trace.NewSpanStartConfig(opts...)
 	var psc trace.SpanContext
 	if !cfg.NewRoot() {
