@@ -86,6 +86,10 @@ func RecordUnsampled(tp *sdktrace.TracerProvider, cfg RecordConfig) *UnsampledRe
 // (after tp's Shutdown, non-recording). Call it before shutting tp down.
 func (r *UnsampledRecorder) Close() { r.closed.Store(true) }
 
+// sdkDefaultTracerName is the scope name the SDK gives a tracer asked for
+// without one.
+const sdkDefaultTracerName = "go.opentelemetry.io/otel/sdk/tracer"
+
 type tracerKey struct {
 	name, version, schemaURL string
 	attrs                    attribute.Distinct
@@ -99,11 +103,15 @@ func (r *UnsampledRecorder) Tracer(name string, opts ...trace.TracerOption) trac
 	if t, ok := r.tracers.Load(key); ok {
 		return t.(*liteTracer)
 	}
+	scope := name
+	if scope == "" {
+		scope = sdkDefaultTracerName // as the SDK names it
+	}
 	t := &liteTracer{
 		r:    r,
 		sdk:  r.sdk.Tracer(name, opts...),
 		priv: r.private.Tracer(name, opts...),
-		scope: instrumentation.Scope{Name: name, Version: c.InstrumentationVersion(),
+		scope: instrumentation.Scope{Name: scope, Version: c.InstrumentationVersion(),
 			SchemaURL: c.SchemaURL(), Attributes: attrs},
 	}
 	actual, _ := r.tracers.LoadOrStore(key, t)

@@ -66,6 +66,22 @@ func litePair(t *testing.T, limits sdktrace.SpanLimits) (ref, lite trace.Tracer,
 	return refTP.Tracer("lite", liteTracerOpts...), rec.Tracer("lite", liteTracerOpts...), refOut, liteOut
 }
 
+// A tracer asked for without a name has the SDK's default scope name.
+func TestLightSpanScopeWithoutName(t *testing.T) {
+	refOut, liteOut := &capture{}, &capture{}
+	refTP := sdktrace.NewTracerProvider(sdktrace.WithSampler(recordOnly{}), sdktrace.WithSpanProcessor(refOut))
+	base := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSpanProcessor(liteOut))
+	rec := RecordUnsampled(base, RecordConfig{Processor: liteOut, Limits: sdktrace.NewSpanLimits()})
+	for _, tp := range []trace.TracerProvider{refTP, rec} {
+		_, s := tp.Tracer("").Start(context.Background(), "s")
+		s.End()
+	}
+	want, got := refOut.ended()[0].InstrumentationScope(), liteOut.ended()[0].InstrumentationScope()
+	if got != want {
+		t.Errorf("scope %+v, want %+v", got, want)
+	}
+}
+
 var t0 = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 
 func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
