@@ -70,12 +70,12 @@ func WithTailKeep(on bool) Option { return func(c *config) { c.sampling.tailKeep
 // WithLightRecording sets how tail keep records the spans of traces that
 // lost the head decision (default on; OTELSENTRY_LIGHT_RECORDING when no
 // option says): on, with a light span of the pipeline's own
-// (processors.RecordUnsampled), which is normalised under the SDK's span
-// limits only if its trace is kept; off, as the SDK records a sampled span
-// (RecordOnly). What is exported is the same either way; on costs about
-// half as much per span (docs/PERFORMANCE.md). With it on, the provider
-// Setup returns is not an *sdktrace.TracerProvider. Without tail keep it has
-// no effect.
+// (processors.RecordUnsampled), normalised under the SDK's span limits only
+// when it is read (in practice, when its trace is kept); off, as the SDK
+// records a sampled span (RecordOnly). What is exported is the same either
+// way; on costs about a third less per span (docs/PERFORMANCE.md). With it
+// on, the provider Setup returns is not an *sdktrace.TracerProvider.
+// Without tail keep it has no effect.
 func WithLightRecording(on bool) Option { return func(c *config) { c.sampling.light = &on } }
 
 // WithTailLatency sets how long a local root must last for its trace to be
