@@ -69,7 +69,9 @@ type UnsampledRecorder struct {
 // sampling.WithLightRecording — is recorded by a light span of this package
 // and given to cfg.Processor as the SDK would have given a RecordOnly span.
 // A child of a light span is a light span (a local unsampled parent's
-// decision is always followed). Every other span is tp's.
+// decision is always followed), with a random span ID as the SDK's default
+// generator makes them (tp's IDGenerator, if it has its own, is not asked).
+// Every other span is tp's.
 //
 // The spans it records are unsampled: the chain's keep stage holds them and
 // hands on those of kept traces (see [Keep]).
