@@ -226,6 +226,15 @@ func splitAttributes(s sdktrace.ReadOnlySpan) (own, ctx []attribute.KeyValue, li
 // spanAttr is the value of key on s, its context attributes included,
 // without allocating.
 func spanAttr(s sdktrace.ReadOnlySpan, key attribute.Key) (attribute.Value, bool) {
+	if ls, ok := s.(*liteSpan); ok {
+		// Without normalising the whole span, when that cannot change it.
+		if v, found, sure := ls.rawAttr(key); sure {
+			if found {
+				return v, true
+			}
+			return attrValue(ls.ctx, key)
+		}
+	}
 	own, ctx, _ := splitAttributes(s)
 	if v, ok := attrValue(own, key); ok {
 		return v, true

@@ -213,7 +213,8 @@ type liteSpan struct {
 	name     string
 	end      time.Time
 	ended    bool
-	attrs    []attribute.KeyValue // as set, in order: normalised on read
+	attrs    []attribute.KeyValue // given at start, as given: normalised on read
+	more     []attribute.KeyValue // then set by SetAttributes, in order
 	events   []sdktrace.Event     // as added
 	links    []trace.Link         // as added
 	status   sdktrace.Status
@@ -398,9 +399,48 @@ func (s *liteSpan) SetAttributes(kv ...attribute.KeyValue) {
 	}
 	s.mu.Lock()
 	if !s.ended {
-		s.attrs = append(s.attrs, kv...)
+		s.more = append(s.more, kv...)
 	}
 	s.mu.Unlock()
+}
+
+// setAttributes are the attributes given at start, then those set since,
+// in order; s.mu held. A new slice when there are both (read rarely: most
+// light spans are dropped unread), so that SetAttributes never copies what
+// the start options gave.
+func (s *liteSpan) setAttributes() []attribute.KeyValue {
+	switch {
+	case len(s.more) == 0:
+		return s.attrs
+	case len(s.attrs) == 0:
+		return s.more
+	}
+	return append(append(make([]attribute.KeyValue, 0, len(s.attrs)+len(s.more)), s.attrs...), s.more...)
+}
+
+// rawAttr is the value the span's own attributes would have for key under
+// the SDK's limits, read from what it holds; sure is false when the limits
+// could make a difference (more attributes set than the count limit, a
+// value the SDK would truncate or normalise): the caller then normalises.
+func (s *liteSpan) rawAttr(key attribute.Key) (v attribute.Value, found, sure bool) {
+	l := &s.t.r.cfg.Limits
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l.AttributeCountLimit >= 0 && len(s.attrs)+len(s.more) > l.AttributeCountLimit {
+		return v, false, false
+	}
+	for _, kvs := range [2][]attribute.KeyValue{s.more, s.attrs} { // the last value wins
+		for i := len(kvs) - 1; i >= 0; i-- {
+			if kvs[i].Key != key {
+				continue
+			}
+			if !plainValue(kvs[i].Value, l.AttributeValueLengthLimit) {
+				return v, false, false
+			}
+			return kvs[i].Value, true, true
+		}
+	}
+	return v, false, true
 }
 
 // TracerProvider implements trace.Span.
@@ -507,7 +547,7 @@ func cached[T any](s *liteSpan, p *atomic.Pointer[T], compute func() *T) *T {
 func (s *liteSpan) ownAttributes() *liteAttrs {
 	return cached(s, &s.normAttrs, func() *liteAttrs {
 		l := &s.t.r.cfg.Limits
-		if a, ok := plainAttributes(s.attrs, l.AttributeCountLimit, l.AttributeValueLengthLimit); ok {
+		if a, ok := plainAttributes(s.setAttributes(), l.AttributeCountLimit, l.AttributeValueLengthLimit); ok {
 			return a
 		}
 		r := s.replay()
@@ -561,22 +601,7 @@ func plainAttributes(kvs []attribute.KeyValue, countLimit, lengthLimit int) (*li
 			invalid++
 			continue
 		}
-		switch kv.Value.Type() {
-		case attribute.BOOL, attribute.INT64, attribute.FLOAT64,
-			attribute.BOOLSLICE, attribute.INT64SLICE, attribute.FLOAT64SLICE:
-		case attribute.STRING:
-			if lengthLimit >= 0 && len(kv.Value.AsString()) > lengthLimit {
-				return nil, false
-			}
-		case attribute.STRINGSLICE:
-			if lengthLimit >= 0 {
-				for _, e := range kv.Value.AsStringSlice() {
-					if len(e) > lengthLimit {
-						return nil, false
-					}
-				}
-			}
-		default:
+		if !plainValue(kv.Value, lengthLimit) {
 			return nil, false
 		}
 		if !hasKey(kvs[:i], kv.Key) {
@@ -606,6 +631,28 @@ next:
 	return &liteAttrs{kvs: out, dropped: invalid}, true
 }
 
+// plainValue reports whether the SDK stores v as it is: not nested, and no
+// string (or string of a slice) longer than lengthLimit bytes (< 0: none).
+func plainValue(v attribute.Value, lengthLimit int) bool {
+	switch v.Type() {
+	case attribute.BOOL, attribute.INT64, attribute.FLOAT64,
+		attribute.BOOLSLICE, attribute.INT64SLICE, attribute.FLOAT64SLICE:
+		return true
+	case attribute.STRING:
+		return lengthLimit < 0 || len(v.AsString()) <= lengthLimit
+	case attribute.STRINGSLICE:
+		if lengthLimit >= 0 {
+			for _, e := range v.AsStringSlice() {
+				if len(e) > lengthLimit {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return false
+}
+
 // plainEventAttributes reports whether the SDK would store an event's
 // attributes as they are: no nested value (whose duplicate keys it
 // removes), within the per-event limit (< 0: none). It keeps duplicate keys
@@ -630,8 +677,8 @@ func plainEventAttributes(kvs []attribute.KeyValue, limit int) bool {
 // call as for the calls that were made.
 func (s *liteSpan) replay() sdktrace.ReadOnlySpan {
 	opts := []trace.SpanStartOption{trace.WithTimestamp(s.start), trace.WithSpanKind(s.kind), trace.WithNewRoot()}
-	if len(s.attrs) > 0 {
-		opts = append(opts, trace.WithAttributes(s.attrs...))
+	if kvs := s.setAttributes(); len(kvs) > 0 {
+		opts = append(opts, trace.WithAttributes(kvs...))
 	}
 	if len(s.links) > 0 {
 		opts = append(opts, trace.WithLinks(s.links...))

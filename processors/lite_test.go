@@ -351,6 +351,12 @@ func compareSpans(t *testing.T, want, got sdktrace.ReadOnlySpan) {
 	// Attributes returns.
 	own, ctx, limit := splitAttributes(got)
 	check("splitAttributes", attrsString(got.Attributes()), attrsString(mergeContext(own, ctx, limit)))
+	// Keys kept, keys the count limit drops (k5, k6 in one script), none.
+	for _, kv := range append(want.Attributes(), attribute.Int("k5", 0), attribute.Int("k6", 0), attribute.String("absent", "")) {
+		wv, wok := spanAttr(want, kv.Key)
+		gv, gok := spanAttr(got, kv.Key)
+		check("spanAttr "+string(kv.Key), fmt.Sprint(wv.Emit(), wok), fmt.Sprint(gv.Emit(), gok))
+	}
 }
 
 func attrsString(kvs []attribute.KeyValue) string {
