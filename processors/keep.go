@@ -13,7 +13,7 @@ import (
 //
 // A head-sampled span passes straight on, with no work of its own (its
 // sampling.reason and sentry.sample_rate come from the sampler). A span that
-// lost the head decision (RecordOnly, or a light span of [RecordUnsampled])
+// lost the head decision (RecordOnly; a light span of [LightProvider] alike)
 // is given to k, which holds it per local trace until the trace is decided;
 // a kept span is handed on in a [View] that reports it sampled — the batch
 // processor drops unsampled spans — and adds sampling.reason (error or

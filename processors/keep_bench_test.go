@@ -24,8 +24,8 @@ import (
 //   - hold-drop: our sampler at 0 and the keep stage — every span is
 //     RecordOnly, held, and dropped when its local root ends.
 //   - rate0.1: our sampler at 0.1 and the keep stage — the production mix.
-//   - light-hold-drop, light-rate0.1: the same with the spans that lost the
-//     head decision recorded by RecordUnsampled (telemetry's default).
+//   - light-head, light-hold-drop, light-rate0.1: the same with every span
+//     a light span of LightProvider (telemetry's default).
 func BenchmarkSpan(b *testing.B) {
 	keep := func(rate float64) *sdktrace.TracerProvider {
 		s, err := sampling.NewSampler(rate)
@@ -35,16 +35,14 @@ func BenchmarkSpan(b *testing.B) {
 		return sdktrace.NewTracerProvider(sdktrace.WithSampler(s), sdktrace.WithIDGenerator(newSeededIDs(1)),
 			sdktrace.WithSpanProcessor(NewChain(discard{}, Keep(sampling.NewKeeper(sampling.KeepConfig{})))))
 	}
-	// light is keep with the unsampled spans recorded by RecordUnsampled.
+	// light is keep with light spans.
 	light := func(rate float64) trace.TracerProvider {
-		s, err := sampling.NewSampler(rate, sampling.WithLightRecording(true))
+		s, err := sampling.NewSampler(rate)
 		if err != nil {
 			b.Fatal(err)
 		}
-		chain := NewChain(discard{}, Keep(sampling.NewKeeper(sampling.KeepConfig{})))
-		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(s), sdktrace.WithIDGenerator(newSeededIDs(1)),
-			sdktrace.WithSpanProcessor(chain))
-		return RecordUnsampled(tp, RecordConfig{Processor: chain, Limits: sdktrace.NewSpanLimits()})
+		return NewLightProvider(LightConfig{Sampler: s, Limits: sdktrace.NewSpanLimits(),
+			Processor: NewChain(discard{}, Keep(sampling.NewKeeper(sampling.KeepConfig{})))})
 	}
 	providers := []struct {
 		name string
@@ -54,6 +52,7 @@ func BenchmarkSpan(b *testing.B) {
 		{"sdk", sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithIDGenerator(newSeededIDs(1)),
 			sdktrace.WithSpanProcessor(discard{}))},
 		{"head", keep(1)},
+		{"light-head", light(1)},
 		{"hold-drop", keep(0)},
 		{"light-hold-drop", light(0)},
 		{"rate0.1", keep(0.1)},

@@ -2,6 +2,7 @@ package processors
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -19,74 +20,76 @@ import (
 	"go.opentelemetry.io/otel/trace/embedded"
 )
 
-// Light recording of the spans that lose the head decision.
+// Light spans.
 //
-// With tail keep, every span of a trace the head decision did not sample is
-// recorded, so that the trace can still be kept if one of its spans fails
-// — and nine traces in ten are then dropped. The SDK records such a span
-// (RecordOnly) the way it records a sampled one: a span object, a copy of
-// its attributes under the span limits, and at End a second copy, the
-// snapshot the processors get. On the reference service that was most of
-// what tail keep cost (docs/PERFORMANCE.md).
+// The SDK records a span as an object holding a copy of its attributes
+// under the span limits and, at End, makes a second copy, the snapshot the
+// processors get. With tail keep every span is recorded — nine traces in
+// ten only to be dropped — and on the reference service that recording was
+// most of what the pipeline cost (docs/PERFORMANCE.md).
 //
-// [RecordUnsampled] records them with one object instead: the span keeps
+// [LightProvider] records spans with one object instead: the span keeps
 // what it was given as it was given (the start options' attributes are not
-// copied), is its own snapshot after End, and goes through the same chain
-// (OnStart, OnEnd) as the SDK's spans. The SDK's limits and normalisation
-// (attribute count and length limits, de-duplication, event and link
-// limits) are applied when the span is read: when what it holds is already
-// within them — the common case — it is read as it is; otherwise it is
-// replayed once into a span of a private SDK provider with the same limits,
-// and that span's attributes, events and links are what it reports. So a
-// reader sees what the SDK would have given it, and the spans of traces
-// that are dropped — most of them — are never normalised at all.
+// copied again), is its own snapshot after End, and goes through the same
+// processor chain (OnStart, OnEnd) as the SDK's spans, after the same
+// sampling decision. The SDK's limits and normalisation (attribute count
+// and length limits, de-duplication, event and link limits) are applied
+// when the span is read: when what it holds is already within them — the
+// common case — it is read as it is; otherwise it is replayed once into a
+// span of a private SDK provider with the same limits, and that span's
+// attributes, events and links are what it reports. So a reader sees what
+// the SDK would have given it, and the spans of traces that are dropped —
+// most of them — are never normalised at all.
 
-// RecordConfig configures [RecordUnsampled].
-type RecordConfig struct {
-	// Processor is the span processor registered with the SDK provider
-	// (the chain): light spans are given to it as the SDK gives its own.
+// LightConfig configures [NewLightProvider]: what an SDK TracerProvider
+// would be given.
+type LightConfig struct {
+	// Sampler decides every span, as the SDK's sampler does (parent-based
+	// or not is its own business). Required.
+	Sampler sdktrace.Sampler
+	// Processor receives every recorded span, OnStart and OnEnd, as an SDK
+	// span processor does. Required.
 	Processor sdktrace.SpanProcessor
-	// Resource is the SDK provider's resource.
+	// Resource is reported by every span.
 	Resource *resource.Resource
-	// Limits are the SDK provider's span limits.
+	// Limits are the span limits (sdktrace.NewSpanLimits for the SDK's).
 	Limits sdktrace.SpanLimits
 }
 
-// UnsampledRecorder is the TracerProvider [RecordUnsampled] returns.
-type UnsampledRecorder struct {
+// LightProvider is a TracerProvider whose spans are light spans (see
+// [NewLightProvider]).
+type LightProvider struct {
 	embedded.TracerProvider
 
-	sdk     *sdktrace.TracerProvider
-	cfg     RecordConfig
+	cfg     LightConfig
 	private *sdktrace.TracerProvider // no processor: normalises a light span
 	closed  atomic.Bool
 	tracers sync.Map // tracerKey → *liteTracer
 }
 
-// RecordUnsampled returns a TracerProvider that starts spans with tp, except
-// that a span tp does not record because it lost the head decision — tp's
-// sampler must return Drop for those, as sampling.Sampler does with
-// sampling.WithLightRecording — is recorded by a light span of this package
-// and given to cfg.Processor as the SDK would have given a RecordOnly span.
-// A child of a light span is a light span (a local unsampled parent's
-// decision is always followed), with a random span ID as the SDK's default
-// generator makes them (tp's IDGenerator, if it has its own, is not asked).
-// Every other span is tp's.
+// NewLightProvider returns a TracerProvider that decides spans with
+// cfg.Sampler as the SDK's provider does — trace and span IDs random as
+// the SDK's default generator makes them, the parent's flags and the
+// sampler's tracestate — and records those the sampler records (sampled or
+// RecordOnly) with light spans, given to cfg.Processor as the SDK gives its
+// spans to its processors. A span the sampler drops is non-recording.
 //
-// The spans it records are unsampled: the chain's keep stage holds them and
-// hands on those of kept traces (see [Keep]).
-func RecordUnsampled(tp *sdktrace.TracerProvider, cfg RecordConfig) *UnsampledRecorder {
-	return &UnsampledRecorder{
-		sdk: tp,
+// Its spans read as the SDK's (TestLightSpansReadAsTheSDKsOwn holds them to
+// it): the difference is what they cost. It owns no processor: flushing and
+// shutting down cfg.Processor is the caller's (telemetry registers it with
+// an SDK provider for that).
+func NewLightProvider(cfg LightConfig) *LightProvider {
+	return &LightProvider{
 		cfg: cfg,
 		private: sdktrace.NewTracerProvider(sdktrace.WithSpanLimits(cfg.Limits),
 			sdktrace.WithSampler(sdktrace.AlwaysSample())),
 	}
 }
 
-// Close stops light recording: spans started afterwards are tp's alone
-// (after tp's Shutdown, non-recording). Call it before shutting tp down.
-func (r *UnsampledRecorder) Close() { r.closed.Store(true) }
+// Close stops recording: spans started afterwards are non-recording, as an
+// SDK provider's are once shut down. Call it before shutting the processor
+// down.
+func (p *LightProvider) Close() { p.closed.Store(true) }
 
 // sdkDefaultTracerName is the scope name the SDK gives a tracer asked for
 // without one.
@@ -98,11 +101,11 @@ type tracerKey struct {
 }
 
 // Tracer implements trace.TracerProvider.
-func (r *UnsampledRecorder) Tracer(name string, opts ...trace.TracerOption) trace.Tracer {
+func (p *LightProvider) Tracer(name string, opts ...trace.TracerOption) trace.Tracer {
 	c := trace.NewTracerConfig(opts...)
 	attrs := c.InstrumentationAttributes()
 	key := tracerKey{name, c.InstrumentationVersion(), c.SchemaURL(), attrs.Equivalent()}
-	if t, ok := r.tracers.Load(key); ok {
+	if t, ok := p.tracers.Load(key); ok {
 		return t.(*liteTracer)
 	}
 	scope := name
@@ -110,54 +113,56 @@ func (r *UnsampledRecorder) Tracer(name string, opts ...trace.TracerOption) trac
 		scope = sdkDefaultTracerName // as the SDK names it
 	}
 	t := &liteTracer{
-		r:    r,
-		sdk:  r.sdk.Tracer(name, opts...),
-		priv: r.private.Tracer(name, opts...),
+		p:    p,
+		priv: p.private.Tracer(name, opts...),
 		scope: instrumentation.Scope{Name: scope, Version: c.InstrumentationVersion(),
 			SchemaURL: c.SchemaURL(), Attributes: attrs},
 	}
-	actual, _ := r.tracers.LoadOrStore(key, t)
+	actual, _ := p.tracers.LoadOrStore(key, t)
 	return actual.(*liteTracer)
 }
 
 type liteTracer struct {
 	embedded.Tracer
-	r     *UnsampledRecorder
-	sdk   trace.Tracer
+	p     *LightProvider
 	priv  trace.Tracer
 	scope instrumentation.Scope
 }
 
-// Start implements trace.Tracer.
+// Start implements trace.Tracer, as the SDK's tracer does.
 func (t *liteTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if parent, ok := trace.SpanFromContext(ctx).(*liteSpan); ok && !t.r.closed.Load() {
-		// As the SDK's span, a parent counts a child started with
-		// WithNewRoot too.
-		parent.addChild()
-		cfg := trace.NewSpanStartConfig(opts...)
-		if !cfg.NewRoot() {
-			psc := parent.sc
-			return t.start(ctx, psc, psc.WithSpanID(newSpanID()), name, &cfg)
-		}
-	}
-	sctx, s := t.sdk.Start(ctx, name, opts...)
-	// Sampled first: it is the common case and needs no lock.
-	if sc := s.SpanContext(); sc.IsSampled() || !sc.IsValid() || t.r.closed.Load() || s.IsRecording() {
-		return sctx, s
-	}
-	sc := s.SpanContext()
 	cfg := trace.NewSpanStartConfig(opts...)
+	if parent, ok := trace.SpanFromContext(ctx).(*liteSpan); ok {
+		parent.addChild() // as the SDK's, a child started WithNewRoot too
+	}
 	var psc trace.SpanContext
-	if !cfg.NewRoot() {
+	sctx := ctx
+	if cfg.NewRoot() {
+		sctx = trace.ContextWithSpanContext(ctx, psc)
+	} else {
 		psc = trace.SpanContextFromContext(ctx)
 	}
-	return t.start(ctx, psc, sc, name, &cfg)
-}
-
-func (t *liteTracer) start(ctx context.Context, psc, sc trace.SpanContext, name string, cfg *trace.SpanConfig) (context.Context, trace.Span) {
+	tid := psc.TraceID()
+	if !tid.IsValid() {
+		tid = newTraceID()
+	}
+	res := t.p.cfg.Sampler.ShouldSample(sdktrace.SamplingParameters{
+		ParentContext: sctx, TraceID: tid, Name: name,
+		Kind: cfg.SpanKind(), Attributes: cfg.Attributes(), Links: cfg.Links(),
+	})
+	flags := psc.TraceFlags() &^ trace.FlagsSampled
+	if res.Decision == sdktrace.RecordAndSample {
+		flags |= trace.FlagsSampled
+	}
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: newSpanID(),
+		TraceFlags: flags, TraceState: res.Tracestate})
+	if res.Decision == sdktrace.Drop || t.p.closed.Load() {
+		ctx = trace.ContextWithSpanContext(ctx, sc) // a non-recording span
+		return ctx, trace.SpanFromContext(ctx)
+	}
 	start := cfg.Timestamp()
 	if start.IsZero() {
 		start = time.Now()
@@ -171,28 +176,36 @@ func (t *liteTracer) start(ctx context.Context, psc, sc trace.SpanContext, name 
 		name:   name,
 		attrs:  cfg.Attributes(), // the config's own copy: kept, not copied again
 	}
+	if len(res.Attributes) > 0 { // the sampler's first, as the SDK sets them
+		s.attrs = append(append(make([]attribute.KeyValue, 0, len(res.Attributes)+len(s.attrs)), res.Attributes...), s.attrs...)
+	}
 	for _, l := range cfg.Links() {
 		s.addLink(l)
 	}
-	t.r.cfg.Processor.OnStart(ctx, s)
+	t.p.cfg.Processor.OnStart(ctx, s)
 	return trace.ContextWithSpan(ctx, s), s
 }
 
-// newSpanID is a random, valid span ID, as the SDK's default generator
-// makes them.
+// newSpanID and newTraceID are random, valid IDs, as the SDK's default
+// generator makes them.
 func newSpanID() trace.SpanID {
 	var id trace.SpanID
 	for !id.IsValid() {
-		v := rand.Uint64()
-		for i := range id {
-			id[i] = byte(v >> (8 * i))
-		}
+		binary.NativeEndian.PutUint64(id[:], rand.Uint64())
 	}
 	return id
 }
 
-// liteSpan is a span that lost the head decision, recorded lightly (see
-// RecordUnsampled). It is a ReadWriteSpan while live and its own
+func newTraceID() trace.TraceID {
+	var id trace.TraceID
+	for !id.IsValid() {
+		binary.NativeEndian.PutUint64(id[:8], rand.Uint64())
+		binary.NativeEndian.PutUint64(id[8:], rand.Uint64())
+	}
+	return id
+}
+
+// liteSpan is a span recorded lightly (see LightProvider). It is a ReadWriteSpan while live and its own
 // ReadOnlySpan once ended; the embedded interface is nil and only supplies
 // the SDK's unexported methods.
 type liteSpan struct {
@@ -289,7 +302,7 @@ func (s *liteSpan) End(options ...trace.SpanEndOption) {
 	}
 	s.end, s.ended = et, true
 	s.mu.Unlock()
-	s.t.r.cfg.Processor.OnEnd(s)
+	s.t.p.cfg.Processor.OnEnd(s)
 }
 
 // The exception event's attributes (OpenTelemetry semantic conventions).
@@ -399,6 +412,10 @@ func (s *liteSpan) SetAttributes(kv ...attribute.KeyValue) {
 	}
 	s.mu.Lock()
 	if !s.ended {
+		if s.more == nil {
+			// Room for the few that usually follow: one allocation.
+			s.more = make([]attribute.KeyValue, 0, max(len(kv), 4))
+		}
 		s.more = append(s.more, kv...)
 	}
 	s.mu.Unlock()
@@ -423,7 +440,7 @@ func (s *liteSpan) setAttributes() []attribute.KeyValue {
 // could make a difference (more attributes set than the count limit, a
 // value the SDK would truncate or normalise): the caller then normalises.
 func (s *liteSpan) rawAttr(key attribute.Key) (v attribute.Value, found, sure bool) {
-	l := &s.t.r.cfg.Limits
+	l := &s.t.p.cfg.Limits
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if l.AttributeCountLimit >= 0 && len(s.attrs)+len(s.more) > l.AttributeCountLimit {
@@ -444,7 +461,7 @@ func (s *liteSpan) rawAttr(key attribute.Key) (v attribute.Value, found, sure bo
 }
 
 // TracerProvider implements trace.Span.
-func (s *liteSpan) TracerProvider() trace.TracerProvider { return s.t.r }
+func (s *liteSpan) TracerProvider() trace.TracerProvider { return s.t.p }
 
 // Name implements sdktrace.ReadOnlySpan.
 func (s *liteSpan) Name() string {
@@ -492,7 +509,7 @@ func (s *liteSpan) InstrumentationScope() instrumentation.Scope { return s.t.sco
 func (s *liteSpan) InstrumentationLibrary() instrumentation.Library { return s.t.scope }
 
 // Resource implements sdktrace.ReadOnlySpan.
-func (s *liteSpan) Resource() *resource.Resource { return s.t.r.cfg.Resource }
+func (s *liteSpan) Resource() *resource.Resource { return s.t.p.cfg.Resource }
 
 // Attributes implements sdktrace.ReadOnlySpan: its own attributes under the
 // SDK's limits, then the context attributes it does not have (as
@@ -546,7 +563,7 @@ func cached[T any](s *liteSpan, p *atomic.Pointer[T], compute func() *T) *T {
 // replayed into the SDK instead.
 func (s *liteSpan) ownAttributes() *liteAttrs {
 	return cached(s, &s.normAttrs, func() *liteAttrs {
-		l := &s.t.r.cfg.Limits
+		l := &s.t.p.cfg.Limits
 		if a, ok := plainAttributes(s.setAttributes(), l.AttributeCountLimit, l.AttributeValueLengthLimit); ok {
 			return a
 		}
@@ -560,7 +577,7 @@ func (s *liteSpan) normalEvents() *liteEvents {
 		if len(s.events) == 0 {
 			return noEvents
 		}
-		l := &s.t.r.cfg.Limits
+		l := &s.t.p.cfg.Limits
 		if l.EventCountLimit < 0 || len(s.events) <= l.EventCountLimit {
 			plain := true
 			for i := range s.events {

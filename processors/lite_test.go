@@ -45,40 +45,69 @@ var liteTracerOpts = []trace.TracerOption{
 	trace.WithInstrumentationAttributes(attribute.String("scope.attr", "x")),
 }
 
-// litePair returns two tracers with the same limits, each at the head of
-// an enrich stage that defers context attributes and a capture: the SDK
-// recording spans RecordOnly (the reference), and RecordUnsampled over an
-// SDK provider that records nothing.
-func litePair(t *testing.T, limits sdktrace.SpanLimits) (ref, lite trace.Tracer, refOut, liteOut *capture) {
+// litePair returns two tracers with the same sampler and limits, each at
+// the head of an enrich stage that defers context attributes and a
+// capture: the SDK's (the reference) and a LightProvider's.
+func litePair(t *testing.T, sampler sdktrace.Sampler, limits sdktrace.SpanLimits) (ref, lite trace.Tracer, refOut, liteOut *capture) {
 	t.Helper()
 	refOut, liteOut = &capture{}, &capture{}
-	refTP := sdktrace.NewTracerProvider(sdktrace.WithSampler(recordOnly{}), sdktrace.WithSpanLimits(limits),
+	refTP := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithSpanLimits(limits),
 		sdktrace.WithResource(liteResource), sdktrace.WithSpanProcessor(NewChain(refOut, EnrichDeferred(nil, limits))))
 	chain := NewChain(liteOut, EnrichDeferred(nil, limits))
-	base := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSpanLimits(limits),
-		sdktrace.WithResource(liteResource), sdktrace.WithSpanProcessor(chain))
-	rec := RecordUnsampled(base, RecordConfig{Processor: chain, Resource: liteResource, Limits: limits})
+	lp := NewLightProvider(LightConfig{Sampler: sampler, Processor: chain, Resource: liteResource, Limits: limits})
 	t.Cleanup(func() {
-		rec.Close()
+		lp.Close()
 		_ = refTP.Shutdown(context.Background())
-		_ = base.Shutdown(context.Background())
+		_ = chain.Shutdown(context.Background())
 	})
-	return refTP.Tracer("lite", liteTracerOpts...), rec.Tracer("lite", liteTracerOpts...), refOut, liteOut
+	return refTP.Tracer("lite", liteTracerOpts...), lp.Tracer("lite", liteTracerOpts...), refOut, liteOut
 }
 
 // A tracer asked for without a name has the SDK's default scope name.
 func TestLightSpanScopeWithoutName(t *testing.T) {
-	refOut, liteOut := &capture{}, &capture{}
-	refTP := sdktrace.NewTracerProvider(sdktrace.WithSampler(recordOnly{}), sdktrace.WithSpanProcessor(refOut))
-	base := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSpanProcessor(liteOut))
-	rec := RecordUnsampled(base, RecordConfig{Processor: liteOut, Limits: sdktrace.NewSpanLimits()})
-	for _, tp := range []trace.TracerProvider{refTP, rec} {
+	ref, _, refOut, liteOut := litePair(t, recordOnly{}, sdktrace.NewSpanLimits())
+	lp := NewLightProvider(LightConfig{Sampler: recordOnly{}, Processor: liteOut, Limits: sdktrace.NewSpanLimits()})
+	_ = ref
+	for _, tp := range []trace.TracerProvider{refTracerProvider(ref), lp} {
 		_, s := tp.Tracer("").Start(context.Background(), "s")
 		s.End()
 	}
 	want, got := refOut.ended()[0].InstrumentationScope(), liteOut.ended()[0].InstrumentationScope()
 	if got != want {
 		t.Errorf("scope %+v, want %+v", got, want)
+	}
+}
+
+// refTracerProvider is the provider of a tracer's spans.
+func refTracerProvider(tr trace.Tracer) trace.TracerProvider {
+	_, s := tr.Start(context.Background(), "probe")
+	return s.TracerProvider()
+}
+
+// A span the sampler drops is not recorded, and reaches no processor; its
+// SpanContext is the one the SDK would give it.
+func TestLightProviderDrop(t *testing.T) {
+	ref, lite, refOut, liteOut := litePair(t, sdktrace.NeverSample(), sdktrace.NewSpanLimits())
+	remote := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{7}, SpanID: trace.SpanID{8},
+		TraceFlags: 0x02, Remote: true})
+	var scs []trace.SpanContext
+	for _, tr := range []trace.Tracer{ref, lite} {
+		ctx, s := tr.Start(trace.ContextWithRemoteSpanContext(context.Background(), remote), "dropped")
+		if s.IsRecording() {
+			t.Error("a dropped span records")
+		}
+		if got := trace.SpanFromContext(ctx).SpanContext(); !got.Equal(s.SpanContext()) {
+			t.Errorf("the context holds %v, the span is %v", got, s.SpanContext())
+		}
+		s.End()
+		scs = append(scs, s.SpanContext())
+	}
+	if len(refOut.ended())+len(liteOut.ended()) != 0 {
+		t.Error("a dropped span reached the processor")
+	}
+	w, g := scs[0], scs[1]
+	if g.TraceID() != remote.TraceID() || g.TraceFlags() != w.TraceFlags() || g.IsRemote() || !g.SpanID().IsValid() {
+		t.Errorf("dropped span context %+v, want the SDK's %+v (span ID aside)", g, w)
 	}
 }
 
@@ -265,25 +294,27 @@ func TestLightSpansReadAsTheSDKsOwn(t *testing.T) {
 		name   string
 		limits sdktrace.SpanLimits
 	}{{"default limits", sdktrace.NewSpanLimits()}, {"tight limits", tight}} {
-		for _, sc := range liteScripts {
-			t.Run(lim.name+"/"+sc.name, func(t *testing.T) {
-				ref, lite, refOut, liteOut := litePair(t, lim.limits)
-				for _, tr := range []trace.Tracer{ref, lite} {
-					sc.run(context.Background(), tr) // one call site: the same stacks
-				}
-				want, got := refOut.ended(), liteOut.ended()
-				if len(got) != len(want) || len(want) == 0 {
-					t.Fatalf("%d spans ended, want %d (and more than 0)", len(got), len(want))
-				}
-				for i := range want {
-					if _, ok := got[i].(*liteSpan); !ok && want[i].Name() != "new root" {
-						t.Errorf("span %q is a %T, want a light span", got[i].Name(), got[i])
+		for _, smp := range []sdktrace.Sampler{recordOnly{}, sdktrace.AlwaysSample()} {
+			for _, sc := range liteScripts {
+				t.Run(lim.name+"/"+smp.Description()+"/"+sc.name, func(t *testing.T) {
+					ref, lite, refOut, liteOut := litePair(t, smp, lim.limits)
+					for _, tr := range []trace.Tracer{ref, lite} {
+						sc.run(context.Background(), tr) // one call site: the same stacks
 					}
-					compareSpans(t, want[i], got[i])
-				}
-				checkTree(t, want)
-				checkTree(t, got)
-			})
+					want, got := refOut.ended(), liteOut.ended()
+					if len(got) != len(want) || len(want) == 0 {
+						t.Fatalf("%d spans ended, want %d (and more than 0)", len(got), len(want))
+					}
+					for i := range want {
+						if _, ok := got[i].(*liteSpan); !ok {
+							t.Errorf("span %q is a %T, want a light span", got[i].Name(), got[i])
+						}
+						compareSpans(t, want[i], got[i])
+					}
+					checkTree(t, want)
+					checkTree(t, got)
+				})
+			}
 		}
 	}
 }
@@ -416,7 +447,7 @@ func stackFrames(kvs []attribute.KeyValue) string {
 // children started and ended concurrently, the root written to while they
 // run, the ended spans read by several readers (run with -race).
 func TestLightSpansConcurrently(t *testing.T) {
-	_, lite, _, out := litePair(t, sdktrace.NewSpanLimits())
+	_, lite, _, out := litePair(t, recordOnly{}, sdktrace.NewSpanLimits())
 	ctx, root := lite.Start(ContextWithAttributes(context.Background(), attribute.String("request_id", "r")), "root")
 	const workers, each = 8, 50
 	var wg sync.WaitGroup

@@ -128,7 +128,7 @@ var recorderPackages = []string{
 }
 
 // recorderFuncs are the functions of this package that record a stack as
-// the SDK's span does (light spans, see RecordUnsampled); a leading frame
+// the SDK's span does (light spans, see LightProvider); a leading frame
 // of one of them, or of a method of liteSpan, is cut too.
 var recorderFuncs = []string{
 	"github.com/otelsentry/otelsentry/processors.recordStackTrace",

@@ -10,8 +10,7 @@
 //     so every service of a trace that uses the same rate agrees), with
 //     per-span-name and per-route [Rule]s, and parent-based decisions. With
 //     tail keep on it never drops a span: a trace that loses the head decision
-//     is recorded (RecordOnly, or by the caller: [WithLightRecording]) so that
-//     its errors can still be kept.
+//     is recorded (RecordOnly) so that its errors can still be kept.
 //   - [Keeper]: the tail keep policy and its bounded buffer. It holds the
 //     unsampled spans of each local trace until the local trace is decided: it
 //     is kept whole when a span fails or the local root is slow, and dropped

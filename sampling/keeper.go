@@ -114,8 +114,7 @@ type Stats struct {
 type Emit func(s sdktrace.ReadOnlySpan, r Reason)
 
 // Keeper is the tail keep policy and its bounded buffer. It is given the
-// spans that lost the head decision (recorded RecordOnly, or by a recorder of
-// the caller's own: see WithLightRecording) and groups them per local
+// spans that lost the head decision (RecordOnly) and groups them per local
 // trace: the spans under the local roots of one trace ID in this process (a
 // local root is a span whose parent is invalid or remote; a trace can have
 // several at once, two requests of one trace, and is decided when the last

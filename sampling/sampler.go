@@ -28,9 +28,8 @@ import (
 //     remote parent's flag is ignored and the span is decided as a root.
 //
 // With tail keep on (the default) it never returns Drop: a span that loses
-// the head decision is RecordOnly, for the [Keeper] — or, with
-// [WithLightRecording], Drop for a recorder of its own to record instead.
-// With tail keep off it is dropped.
+// the head decision is RecordOnly, for the [Keeper]. With tail keep off it is
+// dropped.
 //
 // The trace's head rate is recorded in the tracestate under [TraceStateKey]
 // so that its children and downstream services know it, and a sampled span
@@ -85,7 +84,6 @@ type samplerOptions struct {
 	rules       []Rule
 	parentBased bool
 	tailKeep    bool
-	light       bool
 	spanAttrs   bool
 }
 
@@ -103,14 +101,6 @@ func WithParentBased(on bool) Option { return func(o *samplerOptions) { o.parent
 // recorded for the [Keeper] (default true). Without tail keep they are
 // dropped, as with sdktrace.TraceIDRatioBased.
 func WithTailKeep(on bool) Option { return func(o *samplerOptions) { o.tailKeep = on } }
-
-// WithLightRecording sets whether, with tail keep on, a span that loses the
-// head decision is returned Drop instead of RecordOnly (default false)
-// because the caller records it without the SDK: telemetry.Setup wraps the
-// SDK provider in processors.RecordUnsampled, which turns every span the SDK
-// does not record into a light span for the [Keeper]. Nothing else changes.
-// Without tail keep it has no effect.
-func WithLightRecording(on bool) Option { return func(o *samplerOptions) { o.light = on } }
 
 // WithSpanAttributes sets whether ShouldSample gives a sampled span the
 // attributes sampling.reason=head and sentry.sample_rate (default true).
@@ -133,7 +123,7 @@ func NewSampler(rate float64, opts ...Option) (*Sampler, error) {
 		return nil, fmt.Errorf("sampling: creating the sampler: rate %g must be between 0 and 1", rate)
 	}
 	s := &Sampler{def: newRateState(rate), parentBased: o.parentBased, spanAttrs: o.spanAttrs, unsampled: sdktrace.Drop}
-	if o.tailKeep && !o.light {
+	if o.tailKeep {
 		s.unsampled = sdktrace.RecordOnly
 	}
 	for i, r := range o.rules {
@@ -142,8 +132,8 @@ func NewSampler(rate float64, opts ...Option) (*Sampler, error) {
 		}
 		s.rules = append(s.rules, compileRule(r))
 	}
-	s.desc = fmt.Sprintf("otelsentry.Sampler{rate:%g,rules:%d,parentBased:%t,tailKeep:%t,light:%t}",
-		rate, len(s.rules), o.parentBased, o.tailKeep, o.tailKeep && o.light)
+	s.desc = fmt.Sprintf("otelsentry.Sampler{rate:%g,rules:%d,parentBased:%t,tailKeep:%t}",
+		rate, len(s.rules), o.parentBased, o.tailKeep)
 	return s, nil
 }
 

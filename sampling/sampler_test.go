@@ -219,7 +219,7 @@ func TestSamplerDoesNotAllocate(t *testing.T) {
 
 func TestSamplerDescription(t *testing.T) {
 	s := mustSampler(t, 0.3, WithParentBased(false))
-	if got, want := s.Description(), "otelsentry.Sampler{rate:0.3,rules:0,parentBased:false,tailKeep:true,light:false}"; got != want {
+	if got, want := s.Description(), "otelsentry.Sampler{rate:0.3,rules:0,parentBased:false,tailKeep:true}"; got != want {
 		t.Fatalf("Description() = %q, want %q", got, want)
 	}
 }

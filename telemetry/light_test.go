@@ -17,14 +17,20 @@ import (
 	"github.com/otelsentry/otelsentry/internal/fakebackend"
 )
 
-// TestLightRecordingSendsWhatTheSDKWould serves the same failing requests
-// at head rate 0 — every trace lost the head decision, so every span is
-// recorded for tail keep — once with light recording (the default) and once
-// with the SDK recording those spans (RecordOnly), each to its own fake
-// Sentry, and compares what arrived: the OTLP spans decoded (everything but
-// IDs and times), the error events, and the pipeline's counters. No
-// planted secret may arrive either way.
+// TestLightRecordingSendsWhatTheSDKWould serves the same requests, failing
+// and healthy, once with light spans (the default) and once with the SDK's,
+// each to its own fake Sentry, and compares what arrived: the OTLP spans
+// decoded (everything but IDs and times), the error events, and the
+// pipeline's counters. At head rate 0 every span is recorded for tail keep
+// only (RecordOnly), at 1 every span is sampled. No planted secret may
+// arrive either way.
 func TestLightRecordingSendsWhatTheSDKWould(t *testing.T) {
+	for _, rate := range []float64{0, 1} {
+		t.Run(fmt.Sprint("rate=", rate), func(t *testing.T) { lightRecordingSendsWhatTheSDKWould(t, rate) })
+	}
+}
+
+func lightRecordingSendsWhatTheSDKWould(t *testing.T, rate float64) {
 	type result struct {
 		spans, events []string
 		frames        [][]string // per event, innermost last
@@ -35,7 +41,7 @@ func TestLightRecordingSendsWhatTheSDKWould(t *testing.T) {
 	run := func(light bool) result {
 		clearBridgeEnv(t)
 		fake := fakebackend.NewSentry(t)
-		p, err := Setup(context.Background(), bridgeOptions(fake.DSN(), WithSampleRate(0), WithLightRecording(light))...)
+		p, err := Setup(context.Background(), bridgeOptions(fake.DSN(), WithSampleRate(rate), WithLightRecording(light))...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,9 +80,9 @@ func TestLightRecordingSendsWhatTheSDKWould(t *testing.T) {
 	}
 	// Four failing traces of the service (analyze: server, agent, fetch;
 	// research: server, agent; report; panic) and the monitor's; the
-	// health checks are dropped.
-	if len(sdk.spans) != 8 || len(sdk.events) == 0 {
-		t.Fatalf("the SDK run sent %d spans and %d events, want 8 and some", len(sdk.spans), len(sdk.events))
+	// health checks are dropped at rate 0, sent at 1.
+	if want := 8 + 2*int(rate); len(sdk.spans) != want || len(sdk.events) == 0 {
+		t.Fatalf("the SDK run sent %d spans and %d events, want %d and some", len(sdk.spans), len(sdk.events), want)
 	}
 	if !slices.Equal(sdk.spans, light.spans) {
 		t.Errorf("spans differ\nSDK:\n%s\nlight:\n%s", strings.Join(sdk.spans, "\n"), strings.Join(light.spans, "\n"))
@@ -172,7 +178,7 @@ func canonicalEvent(t *testing.T, ev fakebackend.Event) string {
 }
 
 // A malformed OTELSENTRY_LIGHT_RECORDING is an error naming it; an option
-// wins over the variable; without tail keep there is nothing to record.
+// wins over the variable; tail keep or not, spans are light by default.
 func TestLightRecordingConfiguration(t *testing.T) {
 	if _, err := Setup(context.Background(), testOptions(new(syncBuffer),
 		withGetenv(envMap(map[string]string{envLightRecording: "sometimes"})), WithExporters("none"))...); err == nil ||
@@ -188,8 +194,8 @@ func TestLightRecordingConfiguration(t *testing.T) {
 		{map[string]string{envLightRecording: "false"}, nil, false},
 		{map[string]string{envLightRecording: "false"}, []Option{WithLightRecording(true)}, true},
 		{map[string]string{envLightRecording: "true"}, []Option{WithLightRecording(false)}, false},
-		{nil, []Option{WithTailKeep(false)}, false},
-		{map[string]string{envTailKeep: "false", envLightRecording: "true"}, nil, false},
+		{nil, []Option{WithTailKeep(false)}, true},
+		{map[string]string{envTailKeep: "false", envLightRecording: "false"}, nil, false},
 	} {
 		p, err := Setup(context.Background(), testOptions(new(syncBuffer),
 			append([]Option{withGetenv(envMap(c.env)), WithExporters("none"), WithSampleRate(0.5)}, c.opts...)...)...)

@@ -26,7 +26,7 @@ type samplingConfig struct {
 	rate        *float64
 	parentBased *bool
 	tailKeep    *bool
-	light       *bool // record unsampled spans with processors.RecordUnsampled
+	light       *bool // record spans with processors.LightProvider
 	latency     *time.Duration
 	rules       []sampling.Rule
 	rulesFile   string // WithSamplingRulesFile
@@ -67,15 +67,14 @@ func WithSamplingRulesFile(path string) Option {
 // sent to Sentry.
 func WithTailKeep(on bool) Option { return func(c *config) { c.sampling.tailKeep = &on } }
 
-// WithLightRecording sets how tail keep records the spans of traces that
-// lost the head decision (default on; OTELSENTRY_LIGHT_RECORDING when no
-// option says): on, with a light span of the pipeline's own
-// (processors.RecordUnsampled), normalised under the SDK's span limits only
-// when it is read (in practice, when its trace is kept); off, as the SDK
-// records a sampled span (RecordOnly). What is exported is the same either
-// way; on costs about a third less per span (docs/PERFORMANCE.md). With it
-// on, the provider Setup returns is not an *sdktrace.TracerProvider.
-// Without tail keep it has no effect.
+// WithLightRecording sets how spans are recorded (default on;
+// OTELSENTRY_LIGHT_RECORDING when no option says): on, as light spans of
+// the pipeline's own (processors.LightProvider) — decided by the same
+// sampler, given to the same chain, normalised under the SDK's span limits
+// only when they are read; off, by the SDK's TracerProvider. What is
+// exported is the same either way; light spans cost less, and most of all
+// those tail keep records only to drop (docs/PERFORMANCE.md). With it on,
+// the provider Setup returns is not an *sdktrace.TracerProvider.
 func WithLightRecording(on bool) Option { return func(c *config) { c.sampling.light = &on } }
 
 // WithTailLatency sets how long a local root must last for its trace to be
@@ -142,11 +141,8 @@ func (s *samplingConfig) resolve(c *config) error {
 			s.light = &on
 		}
 	}
-	if s.light == nil || !*s.tailKeep {
-		on := *s.tailKeep
-		if s.light != nil {
-			on = on && *s.light
-		}
+	if s.light == nil {
+		on := true
 		s.light = &on
 	}
 	latency := sampling.DefaultLatency
@@ -173,7 +169,7 @@ func (s *samplingConfig) resolve(c *config) error {
 
 	s.built, err = sampling.NewSampler(*s.rate,
 		sampling.WithRules(rules...), sampling.WithParentBased(*s.parentBased), sampling.WithTailKeep(*s.tailKeep),
-		sampling.WithLightRecording(*s.light), sampling.WithSpanAttributes(false)) // added at export: see Setup
+		sampling.WithSpanAttributes(false)) // added at export: see Setup
 	if err != nil {
 		return fmt.Errorf("telemetry: configuring sampling: %w", err)
 	}

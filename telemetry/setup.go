@@ -34,8 +34,8 @@ const defaultShutdownTimeout = 5 * time.Second
 type Pipeline struct {
 	tp       *sdktrace.TracerProvider // nil when disabled
 	provider trace.TracerProvider
-	recorder *processors.UnsampledRecorder // nil without light recording
-	sentry   *sentry.Client                // nil without a DSN
+	recorder *processors.LightProvider // nil without light recording
+	sentry   *sentry.Client            // nil without a DSN
 	batchers []*processors.Batcher
 	keeper   *sampling.Keeper // nil without tail keep
 	engine   *redact.Engine
@@ -171,9 +171,12 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		sdktrace.WithSpanProcessor(chain),
 	)
 	var provider trace.TracerProvider = tp
-	var recorder *processors.UnsampledRecorder
+	var recorder *processors.LightProvider
 	if *c.sampling.light {
-		recorder = processors.RecordUnsampled(tp, processors.RecordConfig{Processor: chain, Resource: res, Limits: limits})
+		// The same sampler, chain, resource and limits as tp, which still
+		// owns the chain's ForceFlush and Shutdown.
+		recorder = processors.NewLightProvider(processors.LightConfig{
+			Sampler: c.sampling.sampler(), Processor: chain, Resource: res, Limits: limits})
 		provider = recorder
 	}
 	if *c.globals {
