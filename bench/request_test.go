@@ -92,9 +92,11 @@ func analyze(h http.Handler) int {
 func BenchmarkRequest(b *testing.B) {
 	for _, v := range requestVariants {
 		b.Run(v.name, func(b *testing.B) {
+			rb := round(b)
+			defer rb.done()
 			exp := &discardExporter{}
-			t := v.build(b, exp)
-			h := newService(b, t.provider)
+			t := v.build(rb, exp)
+			h := newService(rb, t.provider)
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu := startCPU()
@@ -166,9 +168,11 @@ var serviceVariants = []variant{
 func BenchmarkRequestParallel(b *testing.B) {
 	for _, v := range serviceVariants {
 		b.Run(v.name, func(b *testing.B) {
+			rb := round(b)
+			defer rb.done()
 			exp := &discardExporter{}
-			t := v.build(b, exp)
-			h := newService(b, t.provider)
+			t := v.build(rb, exp)
+			h := newService(rb, t.provider)
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu := startCPU()

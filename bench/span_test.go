@@ -142,8 +142,10 @@ func BenchmarkSpan(b *testing.B) {
 	var cases []benchCase
 	for _, v := range spanVariants {
 		cases = append(cases, benchCase{v.name, func(b *testing.B) {
+			rb := round(b)
+			defer rb.done()
 			exp := &discardExporter{}
-			t := v.build(b, exp)
+			t := v.build(rb, exp)
 			sets := AttrSets(v.pii)
 			ctx := context.Background()
 			tracer := t.tracer
@@ -333,4 +335,29 @@ func checkPipelineStages(t *testing.T, tt *tracing) uint64 {
 		t.Fatalf("stage counters: errors %+v, crons %+v", st.Errors, st.Crons)
 	}
 	return exported
+}
+
+// roundTB is a benchmark's testing.TB for one round (one call of the
+// benchmark function with its b.N): what the round builds registers its
+// clean-up here, and done runs it when the round ends. With b.Cleanup the
+// providers and services of the framework's earlier, shorter rounds would
+// stay reachable until the benchmark's last round ended, and their heap
+// would be scanned by every collection of the measured one — a cost that
+// grows with what a variant builds, not with what it does per op.
+type roundTB struct {
+	testing.TB
+	cleanups []func()
+}
+
+func round(tb testing.TB) *roundTB { return &roundTB{TB: tb} }
+
+// Cleanup implements testing.TB: f runs at done, last registered first.
+func (r *roundTB) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
+
+// done runs the round's clean-ups and forgets them.
+func (r *roundTB) done() {
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+	r.cleanups = nil
 }

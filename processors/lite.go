@@ -205,9 +205,9 @@ func newTraceID() trace.TraceID {
 	return id
 }
 
-// liteSpan is a span recorded lightly (see LightProvider). It is a ReadWriteSpan while live and its own
-// ReadOnlySpan once ended; the embedded interface is nil and only supplies
-// the SDK's unexported methods.
+// liteSpan is a span recorded lightly (see LightProvider). It is a
+// ReadWriteSpan while live and its own ReadOnlySpan once ended; the
+// embedded interface is nil and only supplies the SDK's unexported methods.
 type liteSpan struct {
 	sdktrace.ReadWriteSpan
 
