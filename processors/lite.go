@@ -605,6 +605,11 @@ func (s *liteSpan) normalLinks() *liteLinks {
 	})
 }
 
+// maxPlainAttributes bounds the attributes plainAttributes takes: it looks
+// for duplicate keys pair by pair, which past a few dozen costs more than
+// the SDK's way (a map), so a span with more is replayed instead.
+const maxPlainAttributes = 32
+
 // plainAttributes returns kvs as the SDK would store them when it would
 // not truncate or normalise a value (strings, and the elements of string
 // slices, no longer than lengthLimit bytes, < 0: none; no nested value)
@@ -612,6 +617,9 @@ func (s *liteSpan) normalLinks() *liteLinks {
 // result is kvs de-duplicated, invalid ones dropped. kvs itself is returned
 // when that changes nothing.
 func plainAttributes(kvs []attribute.KeyValue, countLimit, lengthLimit int) (*liteAttrs, bool) {
+	if len(kvs) > maxPlainAttributes {
+		return nil, false
+	}
 	distinct, invalid := 0, 0
 	for i, kv := range kvs {
 		if !kv.Valid() {

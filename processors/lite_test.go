@@ -150,6 +150,13 @@ var liteScripts = []struct {
 			attribute.ByteSlice("bytes", []byte(strings.Repeat("z", 20))))
 		s.End(trace.WithTimestamp(at(1)))
 	}},
+	{"more attributes than the as-is path takes", func(ctx context.Context, tr trace.Tracer) {
+		_, s := tr.Start(ctx, "wide", trace.WithTimestamp(at(0)))
+		for i := range maxPlainAttributes + 8 {
+			s.SetAttributes(attribute.Int(fmt.Sprint("k", i%(maxPlainAttributes+4)), i))
+		}
+		s.End(trace.WithTimestamp(at(1)))
+	}},
 	{"a long string", func(ctx context.Context, tr trace.Tracer) {
 		_, s := tr.Start(ctx, "long string", trace.WithTimestamp(at(0)), trace.WithAttributes(
 			attribute.String("short", "12345678"), attribute.String("long", "123456789")))
