@@ -87,6 +87,13 @@ func (r *spanRecorder) OnEnd(s sdktrace.ReadOnlySpan) {
 	r.mu.Unlock()
 }
 func (r *spanRecorder) ForceFlush(context.Context) error { return nil }
+
+// ended returns a copy of the spans that have ended so far.
+func (r *spanRecorder) ended() []sdktrace.ReadOnlySpan {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]sdktrace.ReadOnlySpan(nil), r.spans...)
+}
 func (r *spanRecorder) Shutdown(context.Context) error {
 	r.mu.Lock()
 	r.shut = true

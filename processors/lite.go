@@ -135,15 +135,16 @@ func (t *liteTracer) Start(ctx context.Context, name string, opts ...trace.SpanS
 		ctx = context.Background()
 	}
 	cfg := trace.NewSpanStartConfig(opts...)
-	if parent, ok := trace.SpanFromContext(ctx).(*liteSpan); ok {
-		parent.addChild() // as the SDK's, a child started WithNewRoot too
+	parent := trace.SpanFromContext(ctx)
+	if p, ok := parent.(*liteSpan); ok {
+		p.addChild() // as the SDK's, a child started WithNewRoot too
 	}
 	var psc trace.SpanContext
 	sctx := ctx
 	if cfg.NewRoot() {
 		sctx = trace.ContextWithSpanContext(ctx, psc)
 	} else {
-		psc = trace.SpanContextFromContext(ctx)
+		psc = parent.SpanContext()
 	}
 	tid := psc.TraceID()
 	if !tid.IsValid() {

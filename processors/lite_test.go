@@ -16,27 +16,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// capture is the last processor of a test chain: it keeps what ends.
-type capture struct {
-	mu    sync.Mutex
-	spans []sdktrace.ReadOnlySpan
-}
-
-func (c *capture) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
-func (c *capture) OnEnd(s sdktrace.ReadOnlySpan) {
-	c.mu.Lock()
-	c.spans = append(c.spans, s)
-	c.mu.Unlock()
-}
-func (c *capture) ForceFlush(context.Context) error { return nil }
-func (c *capture) Shutdown(context.Context) error   { return nil }
-
-func (c *capture) ended() []sdktrace.ReadOnlySpan {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]sdktrace.ReadOnlySpan(nil), c.spans...)
-}
-
 var liteResource = resource.NewSchemaless(attribute.String("service.name", "lite-test"))
 
 var liteTracerOpts = []trace.TracerOption{
@@ -48,9 +27,9 @@ var liteTracerOpts = []trace.TracerOption{
 // litePair returns two tracers with the same sampler and limits, each at
 // the head of an enrich stage that defers context attributes and a
 // capture: the SDK's (the reference) and a LightProvider's.
-func litePair(t *testing.T, sampler sdktrace.Sampler, limits sdktrace.SpanLimits) (ref, lite trace.Tracer, refOut, liteOut *capture) {
+func litePair(t *testing.T, sampler sdktrace.Sampler, limits sdktrace.SpanLimits) (ref, lite trace.Tracer, refOut, liteOut *spanRecorder) {
 	t.Helper()
-	refOut, liteOut = &capture{}, &capture{}
+	refOut, liteOut = &spanRecorder{}, &spanRecorder{}
 	refTP := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithSpanLimits(limits),
 		sdktrace.WithResource(liteResource), sdktrace.WithSpanProcessor(NewChain(refOut, EnrichDeferred(nil, limits))))
 	chain := NewChain(liteOut, EnrichDeferred(nil, limits))
@@ -65,10 +44,10 @@ func litePair(t *testing.T, sampler sdktrace.Sampler, limits sdktrace.SpanLimits
 
 // A tracer asked for without a name has the SDK's default scope name.
 func TestLightSpanScopeWithoutName(t *testing.T) {
-	ref, _, refOut, liteOut := litePair(t, recordOnly{}, sdktrace.NewSpanLimits())
+	refOut, liteOut := &spanRecorder{}, &spanRecorder{}
+	ref := sdktrace.NewTracerProvider(sdktrace.WithSampler(recordOnly{}), sdktrace.WithSpanProcessor(refOut))
 	lp := NewLightProvider(LightConfig{Sampler: recordOnly{}, Processor: liteOut, Limits: sdktrace.NewSpanLimits()})
-	_ = ref
-	for _, tp := range []trace.TracerProvider{refTracerProvider(ref), lp} {
+	for _, tp := range []trace.TracerProvider{ref, lp} {
 		_, s := tp.Tracer("").Start(context.Background(), "s")
 		s.End()
 	}
@@ -76,12 +55,6 @@ func TestLightSpanScopeWithoutName(t *testing.T) {
 	if got != want {
 		t.Errorf("scope %+v, want %+v", got, want)
 	}
-}
-
-// refTracerProvider is the provider of a tracer's spans.
-func refTracerProvider(tr trace.Tracer) trace.TracerProvider {
-	_, s := tr.Start(context.Background(), "probe")
-	return s.TracerProvider()
 }
 
 // A span the sampler drops is not recorded, and reaches no processor; its

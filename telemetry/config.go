@@ -191,6 +191,24 @@ func parseBool(name, v string) (bool, error) {
 	return false, &configError{name, v, "not a boolean (want true or false)"}
 }
 
+// resolveBool sets *opt, when no option did, from the variable name, else
+// to def. The variable is parsed even when an option wins: a malformed value
+// is an error wherever it is.
+func resolveBool(c *config, name string, opt **bool, def bool) error {
+	v := c.getenv(name)
+	if strings.TrimSpace(v) != "" {
+		on, err := parseBool(name, v)
+		if err != nil {
+			return err
+		}
+		def = on
+	}
+	if *opt == nil {
+		*opt = &def
+	}
+	return nil
+}
+
 // parseRate parses a sample rate in [0, 1].
 func parseRate(name, v string) (float64, error) {
 	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)

@@ -119,31 +119,11 @@ func (s *samplingConfig) resolve(c *config) error {
 	if s.parentBased == nil {
 		s.parentBased = &parentBased
 	}
-	if v := c.getenv(envTailKeep); strings.TrimSpace(v) != "" {
-		on, err := parseBool(envTailKeep, v)
-		if err != nil {
-			return err
-		}
-		if s.tailKeep == nil {
-			s.tailKeep = &on
-		}
+	if err := resolveBool(c, envTailKeep, &s.tailKeep, true); err != nil {
+		return err
 	}
-	if s.tailKeep == nil {
-		on := true
-		s.tailKeep = &on
-	}
-	if v := c.getenv(envLightRecording); strings.TrimSpace(v) != "" {
-		on, err := parseBool(envLightRecording, v)
-		if err != nil {
-			return err
-		}
-		if s.light == nil {
-			s.light = &on
-		}
-	}
-	if s.light == nil {
-		on := true
-		s.light = &on
+	if err := resolveBool(c, envLightRecording, &s.light, true); err != nil {
+		return err
 	}
 	latency := sampling.DefaultLatency
 	if s.latency != nil {

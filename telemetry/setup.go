@@ -34,7 +34,7 @@ const defaultShutdownTimeout = 5 * time.Second
 type Pipeline struct {
 	tp       *sdktrace.TracerProvider // nil when disabled
 	provider trace.TracerProvider
-	recorder *processors.LightProvider // nil without light recording
+	light    *processors.LightProvider // nil without light recording
 	sentry   *sentry.Client            // nil without a DSN
 	batchers []*processors.Batcher
 	keeper   *sampling.Keeper // nil without tail keep
@@ -171,13 +171,13 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		sdktrace.WithSpanProcessor(chain),
 	)
 	var provider trace.TracerProvider = tp
-	var recorder *processors.LightProvider
+	var light *processors.LightProvider
 	if *c.sampling.light {
 		// The same sampler, chain, resource and limits as tp, which still
 		// owns the chain's ForceFlush and Shutdown.
-		recorder = processors.NewLightProvider(processors.LightConfig{
+		light = processors.NewLightProvider(processors.LightConfig{
 			Sampler: c.sampling.sampler(), Processor: chain, Resource: res, Limits: limits})
-		provider = recorder
+		provider = light
 	}
 	if *c.globals {
 		otel.SetTracerProvider(provider)
@@ -188,7 +188,7 @@ func Setup(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	}
 
 	p := &Pipeline{
-		tp: tp, provider: provider, recorder: recorder, sentry: client, batchers: batchers, batcherNames: batcherNames, started: started, logger: c.logger,
+		tp: tp, provider: provider, light: light, sentry: client, batchers: batchers, batcherNames: batcherNames, started: started, logger: c.logger,
 		keeper: c.sampling.keeper, engine: c.redaction.engine, errors: c.errorsBridge.stage, crons: c.crons.stage,
 		environment: c.environment, release: c.release, exporters: c.exporters,
 	}
@@ -286,8 +286,8 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 		}
 		ctx, cancel := withDefaultDeadline(ctx)
 		defer cancel()
-		if p.recorder != nil {
-			p.recorder.Close()
+		if p.light != nil {
+			p.light.Close()
 		}
 		err := p.tp.Shutdown(ctx)
 		if p.sentry != nil {
