@@ -923,6 +923,13 @@ func writeText(res *Results, w io.Writer) {
 	fmt.Fprintf(w, "    p50 (fixed rate)          %.3f   (A %.1f ms, B %.1f ms)\n", s.P50Ratio, s.P50MS.A, s.P50MS.B)
 	fmt.Fprintf(w, "    p99 (fixed rate)          %.3f   (A %.1f ms, B %.1f ms)\n", s.P99Ratio, s.P99MS.A, s.P99MS.B)
 	fmt.Fprintf(w, "    p50 / p99 (saturation)    %.3f / %.3f\n", s.SatP50Ratio, s.SatP99Ratio)
+	if len(res.Pairs) > 1 {
+		each := make([]string, len(res.Pairs))
+		for i, p := range res.Pairs {
+			each[i] = fmt.Sprintf("%.3f", p.ThroughputRatio)
+		}
+		fmt.Fprintf(w, "    throughput, each pair     %s\n", strings.Join(each, ", "))
+	}
 	fmt.Fprintf(w, "  CPU s per 1000 requests     fixed A %.4f B %.4f (×%.2f); saturation A %.4f B %.4f (×%.2f)\n",
 		s.CPUPer1k.A, s.CPUPer1k.B, s.CPUPer1kRatio, s.SatCPUPer1k.A, s.SatCPUPer1k.B, s.SatCPUPer1kRatio)
 	fmt.Fprintf(w, "  service cores busy at saturation A %.2f B %.2f; loadgen CPU s per 1000 requests A %.4f B %.4f\n",

@@ -246,6 +246,7 @@ func TestRender(t *testing.T) {
 		"| throughput at saturation (rps) | 2000 | 1940 | 0.970 |",
 		"| p99 at fixed rate (ms) | 350.0 | 420.0 | 1.200 |",
 		"**uncounted 0**",
+		"Each pair's B/A, in order: throughput at saturation 0.970, 0.910, 1.020; CPU per 1000 requests at saturation 1.250, 1.300, 1.200; p99 at fixed rate 1.200, 1.300, 1.100.",
 		"| CPU | Test CPU (go test: Intel(R) Xeon(R) CPU @ 2.20GHz) |",
 		"| commit | abc123 |",
 		"```text\ngoos: linux\nSpan/sdk=bare-2   1.000µ ± 2%\n```",

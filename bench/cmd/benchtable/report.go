@@ -443,6 +443,7 @@ func renderLoad(w io.Writer, ld *LoadSummary) {
 	row("peak RSS (MB)", s.PeakRSSMB, safeRatio(s.PeakRSSMB), "%.1f")
 	row("error rate (400s, simulated 502s)", s.ErrorRate, safeRatio(s.ErrorRate), "%.4f")
 	fmt.Fprintln(w)
+	renderPairs(w, ld.Pairs)
 	t := s.Spans
 	fmt.Fprintf(w, "Spans in the B runs (summed): %d started, %d exported (%d received), %d dropped by the tail stage (%d for a reason other than sampled_out); "+
 		"dropped: queue_full %d, export_failed %d, lost at shutdown %d; **uncounted %d**, export mismatch %d.\n\n",
@@ -453,6 +454,26 @@ func renderLoad(w io.Writer, ld *LoadSummary) {
 	for _, e := range errorsOf(ld) {
 		fmt.Fprintf(w, "- error: %s\n", firstLine(e))
 	}
+}
+
+// renderPairs gives each pair's B/A beside the medians above: on a shared
+// machine one pair's throughput ratio can sit far from another's, and the
+// reader should see how far.
+func renderPairs(w io.Writer, pairs []loadresult.Pair) {
+	if len(pairs) < 2 {
+		return
+	}
+	list := func(f func(loadresult.Pair) float64) string {
+		parts := make([]string, len(pairs))
+		for i, p := range pairs {
+			parts[i] = fmt.Sprintf("%.3f", f(p))
+		}
+		return strings.Join(parts, ", ")
+	}
+	fmt.Fprintf(w, "Each pair's B/A, in order: throughput at saturation %s; CPU per 1000 requests at saturation %s; p99 at fixed rate %s.\n\n",
+		list(func(p loadresult.Pair) float64 { return p.ThroughputRatio }),
+		list(func(p loadresult.Pair) float64 { return p.SatCPUPer1kRatio }),
+		list(func(p loadresult.Pair) float64 { return p.P99Ratio }))
 }
 
 func errorsOf(ld *LoadSummary) []string {
