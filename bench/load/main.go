@@ -604,8 +604,16 @@ func loadgen(ctx context.Context, app, base string, rps float64, d time.Duration
 	if err != nil {
 		return Phase{}, err
 	}
+	own0, err := cpuSeconds(os.Getpid())
+	if err != nil {
+		return Phase{}, err
+	}
 	runErr := cmd.Run()
 	cpu1, err := cpuSeconds(pid)
+	if err != nil {
+		return Phase{}, err
+	}
+	own1, err := cpuSeconds(os.Getpid())
 	if err != nil {
 		return Phase{}, err
 	}
@@ -621,9 +629,11 @@ func loadgen(ctx context.Context, app, base string, rps float64, d time.Duration
 		Shed: s.Shed, AchievedRPS: s.AchievedRPS, P50MS: s.LatencyMS.P50, P95MS: s.LatencyMS.P95,
 		P99MS: s.LatencyMS.P99, MaxMS: s.LatencyMS.Max, ErrorCount: s.ErrorCount, Errors: s.Errors,
 		Unexpected: s.Unexpected, Status: s.Status, ServiceCPUS: round(cpu1-cpu0, 2),
+		HarnessCPUS: round(own1-own0, 2),
 	}
 	if s.Completed > 0 {
 		p.CPUPer1k = round((cpu1-cpu0)/float64(s.Completed)*1000, 4)
+		p.HarnessPer1k = round((own1-own0)/float64(s.Completed)*1000, 4)
 	}
 	if s.DurationS > 0 {
 		p.ServiceCPUs = round((cpu1-cpu0)/s.DurationS, 2)
@@ -825,6 +835,7 @@ func summarize(res *Results) {
 	s.SatCoresBusy = ab(2, func(r *Run) float64 { return r.Saturation.ServiceCPUs })
 	s.LoadgenCPUSat = ab(2, func(r *Run) float64 { return r.Saturation.LoadgenCPUS })
 	s.LoadgenPer1k = ab(4, func(r *Run) float64 { return r.Saturation.LoadgenPer1k })
+	s.HarnessPer1k = ab(4, func(r *Run) float64 { return r.Saturation.HarnessPer1k })
 	s.PeakRSSMB = ab(1, func(r *Run) float64 { return float64(r.PeakRSSKB) / 1024 })
 	s.ErrorRate = ab(4, func(r *Run) float64 {
 		n := r.Fixed.Completed + r.Saturation.Completed
@@ -932,8 +943,8 @@ func writeText(res *Results, w io.Writer) {
 	}
 	fmt.Fprintf(w, "  CPU s per 1000 requests     fixed A %.4f B %.4f (×%.2f); saturation A %.4f B %.4f (×%.2f)\n",
 		s.CPUPer1k.A, s.CPUPer1k.B, s.CPUPer1kRatio, s.SatCPUPer1k.A, s.SatCPUPer1k.B, s.SatCPUPer1kRatio)
-	fmt.Fprintf(w, "  service cores busy at saturation A %.2f B %.2f; loadgen CPU s per 1000 requests A %.4f B %.4f\n",
-		s.SatCoresBusy.A, s.SatCoresBusy.B, s.LoadgenPer1k.A, s.LoadgenPer1k.B)
+	fmt.Fprintf(w, "  service cores busy at saturation A %.2f B %.2f; loadgen CPU s per 1000 requests A %.4f B %.4f; receiver (this process) A %.4f B %.4f\n",
+		s.SatCoresBusy.A, s.SatCoresBusy.B, s.LoadgenPer1k.A, s.LoadgenPer1k.B, s.HarnessPer1k.A, s.HarnessPer1k.B)
 	fmt.Fprintf(w, "  peak RSS                    A %.1f MB, B %.1f MB\n", s.PeakRSSMB.A, s.PeakRSSMB.B)
 	fmt.Fprintf(w, "  error rate                  A %.4f, B %.4f (unexpected: A %.0f, B %.0f)\n", s.ErrorRate.A, s.ErrorRate.B, s.Unexpected.A, s.Unexpected.B)
 	t := s.Spans

@@ -245,6 +245,7 @@ func TestRender(t *testing.T) {
 		"| otelsentry | 100/100 | 100.0% | 1/200 | 0.50% |",
 		"| throughput at saturation (rps) | 2000 | 1940 | 0.970 |",
 		"| p99 at fixed rate (ms) | 350.0 | 420.0 | 1.200 |",
+		"| receiver (bench/load) CPU s per 1000 requests, saturation (same machine) | 0.0020 | 0.0200 | 10.000 |",
 		"**uncounted 0**",
 		"Each pair's B/A, in order: throughput at saturation 0.970, 0.910, 1.020; CPU per 1000 requests at saturation 1.250, 1.300, 1.200; p99 at fixed rate 1.200, 1.300, 1.100.",
 		"| CPU | Test CPU (go test: Intel(R) Xeon(R) CPU @ 2.20GHz) |",

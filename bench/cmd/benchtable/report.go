@@ -440,6 +440,9 @@ func renderLoad(w io.Writer, ld *LoadSummary) {
 	row("CPU s per 1000 requests, saturation", s.SatCPUPer1k, s.SatCPUPer1kRatio, "%.4f")
 	row("service cores busy at saturation", s.SatCoresBusy, safeRatio(s.SatCoresBusy), "%.2f")
 	row("loadgen CPU s per 1000 requests, saturation (same machine)", s.LoadgenPer1k, safeRatio(s.LoadgenPer1k), "%.4f")
+	if s.HarnessPer1k.B > 0 {
+		row("receiver (bench/load) CPU s per 1000 requests, saturation (same machine)", s.HarnessPer1k, safeRatio(s.HarnessPer1k), "%.4f")
+	}
 	row("peak RSS (MB)", s.PeakRSSMB, safeRatio(s.PeakRSSMB), "%.1f")
 	row("error rate (400s, simulated 502s)", s.ErrorRate, safeRatio(s.ErrorRate), "%.4f")
 	fmt.Fprintln(w)

@@ -60,6 +60,10 @@ type Phase struct {
 	ServiceCPUs  float64        `json:"service_cores_busy"`
 	LoadgenCPUS  float64        `json:"loadgen_cpu_s"`
 	LoadgenPer1k float64        `json:"loadgen_cpu_s_per_1k_requests"`
+	// HarnessCPUS is bench/load's own CPU during the phase: chiefly the
+	// receiver decoding what B exports (A exports nothing).
+	HarnessCPUS  float64 `json:"harness_cpu_s"`
+	HarnessPer1k float64 `json:"harness_cpu_s_per_1k_requests"`
 }
 
 // Run is one service lifetime.
@@ -161,6 +165,10 @@ type Summary struct {
 	// LoadgenPer1k is the loadgen's own CPU per 1000 requests at
 	// saturation: the share of the cores the service did not get.
 	LoadgenPer1k AB `json:"sat_loadgen_cpu_s_per_1k"`
+	// HarnessPer1k is bench/load's own CPU (the receiver) per 1000
+	// requests at saturation: with the service's and the loadgen's, what
+	// the machine spent on a request.
+	HarnessPer1k AB `json:"sat_harness_cpu_s_per_1k"`
 	PeakRSSMB    AB `json:"peak_rss_mb"`
 	ErrorRate    AB `json:"error_rate"`
 	Unexpected   AB `json:"unexpected_errors"`
