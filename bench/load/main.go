@@ -86,6 +86,7 @@ type options struct {
 	verbose     bool
 	profileDir  string
 	bEnv        envList
+	bService    string
 	settleDelay time.Duration
 }
 
@@ -120,6 +121,7 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "loadgen seed of the first pair (pair i uses seed+i on both sides)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (binary, service logs)")
 	flag.BoolVar(&o.verbose, "v", false, "print each run's figures as it ends")
+	flag.StringVar(&o.bService, "b", "pipeline", `what B runs: "pipeline" (cmd/app with otelsentry's pipeline, as deployed) or "sdk" (bench/cmd/sdkapp: the same service traced by the bare OpenTelemetry SDK — parentbased_traceidratio 0.1, the SDK's batch span processor, OTLP/HTTP+gzip to the receiver; no tail keep, no redaction, no error events, no drop accounting)`)
 	flag.Var(&o.bEnv, "b-env", "KEY=VALUE added to B's environment, after the pipeline's own (repeatable; for example OTELSENTRY_TAIL_KEEP=false to measure B without tail keep)")
 	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "write each service's CPU profile (app -cpuprofile) to this directory as runN-A.pprof, runN-B.pprof")
 	flag.Parse()
@@ -137,6 +139,10 @@ func main() {
 		def("fixed", func() { o.fixed = 4 * time.Second })
 		def("sat", func() { o.sat = 3 * time.Second })
 		o.settleDelay = 200 * time.Millisecond
+	}
+	if o.bService != "pipeline" && o.bService != "sdk" {
+		fmt.Fprintf(os.Stderr, "load: -b %q: want pipeline or sdk\n", o.bService)
+		os.Exit(2)
 	}
 	if o.exporter != "otlp" && o.exporter != "sentry" {
 		fmt.Fprintf(os.Stderr, "load: -exporter %q: want otlp or sentry\n", o.exporter)
@@ -225,7 +231,7 @@ func run(ctx context.Context, o options) (*Results, error) {
 	t0 := time.Now()
 	res := &Results{Version: 1, Started: t0.UTC()}
 	repo := o.repo
-	if repo == "" && o.app == "" {
+	if repo == "" && (o.app == "" || o.bService == "sdk") {
 		var err error
 		if repo, err = findRepo(); err != nil {
 			return nil, err
@@ -254,6 +260,19 @@ func run(ctx context.Context, o options) (*Results, error) {
 		}
 		buildS = time.Since(b0).Seconds()
 	}
+	// bApp is B's service; the loadgen is always app's.
+	bApp := app
+	if o.bService == "sdk" {
+		bApp = filepath.Join(work, "sdkapp")
+		fmt.Fprintln(os.Stderr, "load: building bench/cmd/sdkapp")
+		b0 := time.Now()
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bApp, "./cmd/sdkapp")
+		cmd.Dir, cmd.Stdout, cmd.Stderr = filepath.Join(repo, "bench"), os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("building bench/cmd/sdkapp: %w", err)
+		}
+		buildS += time.Since(b0).Seconds()
+	}
 
 	recv, err := startReceiver()
 	if err != nil {
@@ -276,7 +295,10 @@ func run(ctx context.Context, o options) (*Results, error) {
 		WarmupS: o.warmup.Seconds(), Exporter: o.exporter, Environment: "production",
 		NumCPU: runtime.NumCPU(), BuildS: round(buildS, 1),
 		Note: "service, loadgen and receiver share the machine's cores; A = OTEL_SDK_DISABLED=true, B = full pipeline",
-		BEnv: o.bEnv,
+		BEnv: o.bEnv, BService: o.bService,
+	}
+	if o.bService == "sdk" {
+		res.Config.Note = "service, loadgen and receiver share the machine's cores; A = OTEL_SDK_DISABLED=true, B = the bare OpenTelemetry SDK (bench/cmd/sdkapp)"
 	}
 
 	seq := 0
@@ -287,7 +309,7 @@ func run(ctx context.Context, o options) (*Results, error) {
 			}
 			seq++
 			fmt.Fprintf(os.Stderr, "load: run %d/%d: pair %d, %s (%s)\n", seq, len(order), i+1, v, describe(v, o))
-			r := runOne(ctx, o, app, work, recv, v, i, seq, o.seed+uint64(i))
+			r := runOne(ctx, o, app, bApp, work, recv, v, i, seq, o.seed+uint64(i))
 			if r.Err != "" {
 				res.Errors = append(res.Errors, fmt.Sprintf("run %d (%s): %s", seq, v, r.Err))
 				fmt.Fprintf(os.Stderr, "load: run %d failed: %s\n", seq, r.Err)
@@ -316,6 +338,9 @@ func describe(v string, o options) string {
 		return "OTEL_SDK_DISABLED=true"
 	}
 	d := "full pipeline, production, exporter " + o.exporter
+	if o.bService == "sdk" {
+		d = "bare OpenTelemetry SDK: parentbased_traceidratio 0.1, batch span processor, OTLP/HTTP+gzip"
+	}
 	if len(o.bEnv) > 0 {
 		d += ", with " + o.bEnv.String()
 	}
@@ -324,7 +349,7 @@ func describe(v string, o options) string {
 
 // serviceEnv is the environment of one service: the caller's, minus
 // everything that configures telemetry, plus the variant's own.
-func serviceEnv(variant, exporter, endpoint, work string, bEnv []string) []string {
+func serviceEnv(variant, bService, exporter, endpoint, work string, bEnv []string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -338,6 +363,12 @@ func serviceEnv(variant, exporter, endpoint, work string, bEnv []string) []strin
 		"OTELSENTRY_SPOOL_DIR="+filepath.Join(work, "spool"))
 	if variant == "A" {
 		return append(env, "OTEL_SDK_DISABLED=true")
+	}
+	if bService == "sdk" {
+		env = append(env, "OTEL_TRACES_SAMPLER=parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG=0.1",
+			"OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+			"OTEL_EXPORTER_OTLP_COMPRESSION=gzip")
+		return append(env, bEnv...)
 	}
 	if exporter == "sentry" {
 		env = append(env, "OTEL_TRACES_EXPORTER=sentry",
@@ -440,7 +471,7 @@ func (s *service) kill() {
 	<-s.done
 }
 
-func runOne(ctx context.Context, o options, app, work string, recv *receiver, variant string, pair, seq int, seed uint64) (r Run) {
+func runOne(ctx context.Context, o options, app, bApp, work string, recv *receiver, variant string, pair, seq int, seed uint64) (r Run) {
 	r = Run{Variant: variant, Pair: pair + 1, Seq: seq, Seed: seed}
 	recv.reset()
 	logPath := filepath.Join(work, fmt.Sprintf("run%d-%s.log", seq, variant))
@@ -448,7 +479,11 @@ func runOne(ctx context.Context, o options, app, work string, recv *receiver, va
 	if o.profileDir != "" {
 		profile = filepath.Join(o.profileDir, fmt.Sprintf("run%d-%s.pprof", seq, variant))
 	}
-	svc, err := startService(app, logPath, profile, serviceEnv(variant, o.exporter, recv.endpoint(), work, o.bEnv))
+	bin := app
+	if variant == "B" {
+		bin = bApp
+	}
+	svc, err := startService(bin, logPath, profile, serviceEnv(variant, o.bService, o.exporter, recv.endpoint(), work, o.bEnv))
 	if err != nil {
 		r.Err = err.Error()
 		return r
@@ -495,7 +530,8 @@ func runOne(ctx context.Context, o options, app, work string, recv *receiver, va
 	if rss, err := peakRSSKB(pid); err == nil {
 		r.PeakRSSKB = rss
 	}
-	if variant == "B" {
+	pipeline := variant == "B" && o.bService != "sdk"
+	if pipeline {
 		time.Sleep(o.settleDelay) // let open spans end and the batcher catch up before the scrape
 		m, err := scrapeMetrics(ctx, base+"/metrics")
 		if err != nil {
@@ -512,6 +548,8 @@ func runOne(ctx context.Context, o options, app, work string, recv *receiver, va
 	if variant == "B" {
 		r.Received = &Received{Spans: recv.spans.Load(), Requests: recv.requests.Load(), Bytes: recv.bytes.Load(),
 			Bad: recv.bad.Load(), Envelopes: recv.envelopes.Load()}
+	}
+	if pipeline {
 		svc.mu.Lock()
 		line := svc.summary
 		svc.mu.Unlock()
@@ -866,6 +904,7 @@ func summarize(res *Results) {
 		s.ErrorEvents += int64(r.Shutdown["errors_captured"])
 		if r.Received != nil {
 			s.Envelopes += r.Received.Envelopes
+			s.ReceivedSpans += r.Received.Spans
 		}
 		for k, v := range r.Metrics {
 			if strings.HasPrefix(k, "otelsentry_spans_dropped") {
@@ -925,8 +964,13 @@ func writeText(res *Results, w io.Writer) {
 	if len(c.BEnv) > 0 {
 		extra = ", with " + strings.Join(c.BEnv, " ")
 	}
-	fmt.Fprintf(w, "load A/B: %d pair(s) (%s), A = OTEL_SDK_DISABLED=true, B = full pipeline (production, exporter %s → local receiver%s)\n",
-		s.Pairs, c.Order, c.Exporter, extra)
+	if c.BService == "sdk" {
+		fmt.Fprintf(w, "load A/B: %d pair(s) (%s), A = OTEL_SDK_DISABLED=true, B = bare OpenTelemetry SDK (bench/cmd/sdkapp: parentbased_traceidratio 0.1, batch span processor, OTLP/HTTP+gzip → local receiver%s)\n",
+			s.Pairs, c.Order, extra)
+	} else {
+		fmt.Fprintf(w, "load A/B: %d pair(s) (%s), A = OTEL_SDK_DISABLED=true, B = full pipeline (production, exporter %s → local receiver%s)\n",
+			s.Pairs, c.Order, c.Exporter, extra)
+	}
 	fmt.Fprintf(w, "  fixed rate %.0f rps × %.0fs (concurrency %d); saturation %.0f rps offered × %.0fs (concurrency %d); %d CPUs shared by service, loadgen, receiver\n",
 		c.FixedRPS, c.FixedDurationS, c.FixedConcurrency, c.SatRPS, c.SatDurationS, c.SatConcurrency, c.NumCPU)
 	fmt.Fprintf(w, "  medians over pairs of B/A:\n")
@@ -947,6 +991,14 @@ func writeText(res *Results, w io.Writer) {
 		s.SatCoresBusy.A, s.SatCoresBusy.B, s.LoadgenPer1k.A, s.LoadgenPer1k.B, s.HarnessPer1k.A, s.HarnessPer1k.B)
 	fmt.Fprintf(w, "  peak RSS                    A %.1f MB, B %.1f MB\n", s.PeakRSSMB.A, s.PeakRSSMB.B)
 	fmt.Fprintf(w, "  error rate                  A %.4f, B %.4f (unexpected: A %.0f, B %.0f)\n", s.ErrorRate.A, s.ErrorRate.B, s.Unexpected.A, s.Unexpected.B)
+	if c.BService == "sdk" {
+		fmt.Fprintf(w, "  spans (B runs, summed)      the receiver got %d; the SDK counts neither the spans it started nor those it dropped\n", s.ReceivedSpans)
+		fmt.Fprintf(w, "  wall time %.0fs (build %.1fs)\n", res.WallS, c.BuildS)
+		for _, e := range res.Errors {
+			fmt.Fprintf(w, "  ERROR %s\n", e)
+		}
+		return
+	}
 	t := s.Spans
 	fmt.Fprintf(w, "  spans (B runs, summed)      started %d, exported %d (receiver got %d), tail-dropped %d (not sampled_out: %d)\n",
 		t.Started, t.Exported, t.Exported-t.ExportMismatch, t.TailDropped, t.TailOther)

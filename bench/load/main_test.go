@@ -116,16 +116,28 @@ func TestServiceEnv(t *testing.T) {
 		}
 		return false
 	}
-	b := serviceEnv("B", "sentry", "http://127.0.0.1:9", "/w", []string{"OTELSENTRY_TAIL_KEEP=false"})
+	b := serviceEnv("B", "pipeline", "sentry", "http://127.0.0.1:9", "/w", []string{"OTELSENTRY_TAIL_KEEP=false"})
 	if !has(b, "OTELSENTRY_TAIL_KEEP=false") || has(b, "OTELSENTRY_TAIL_KEEP=true") || b[len(b)-1] != "OTELSENTRY_TAIL_KEEP=false" {
 		t.Errorf("B: %v", b)
 	}
 	if !has(b, "SENTRY_DSN=http://public@127.0.0.1:9/42") || has(b, "SENTRY_DSN=http://k@example.invalid/1") {
 		t.Errorf("B's DSN: %v", b)
 	}
-	a := serviceEnv("A", "sentry", "http://127.0.0.1:9", "/w", []string{"OTELSENTRY_TAIL_KEEP=false"})
+	a := serviceEnv("A", "pipeline", "sentry", "http://127.0.0.1:9", "/w", []string{"OTELSENTRY_TAIL_KEEP=false"})
 	if !has(a, "OTEL_SDK_DISABLED=true") || has(a, "OTELSENTRY_TAIL_KEEP=false") {
 		t.Errorf("A: %v", a)
+	}
+	// -b sdk: the bare SDK reads only the standard variables, sampled at
+	// production's head rate, exporting to the receiver with gzip.
+	sdk := serviceEnv("B", "sdk", "sentry", "http://127.0.0.1:9", "/w", nil)
+	for _, kv := range []string{"OTEL_TRACES_SAMPLER=parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG=0.1",
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9", "OTEL_EXPORTER_OTLP_COMPRESSION=gzip"} {
+		if !has(sdk, kv) {
+			t.Errorf("B (sdk) lacks %s: %v", kv, sdk)
+		}
+	}
+	if has(sdk, "SENTRY_DSN=http://public@127.0.0.1:9/42") || has(sdk, "SENTRY_DSN=http://k@example.invalid/1") {
+		t.Errorf("B (sdk) has a DSN: %v", sdk)
 	}
 	var l envList
 	if err := l.Set("NOEQUALS"); err == nil {

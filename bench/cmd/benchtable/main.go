@@ -72,15 +72,10 @@ func main() {
 		}
 	}
 	if *loadFile != "" {
-		if b, err := os.ReadFile(*loadFile); err != nil {
+		if ld, err := readLoad(*loadFile); err != nil {
 			warn("%v", err)
 		} else {
-			var ld LoadSummary
-			if err := json.Unmarshal(b, &ld); err != nil {
-				warn("%s: %v", *loadFile, err)
-			} else {
-				in.Load = &ld
-			}
+			in.Load = ld
 		}
 	}
 	if *benchstatFile != "" {
@@ -162,4 +157,21 @@ func gitCommit() string {
 		c += " (work tree modified)"
 	}
 	return c
+}
+
+// readLoad reads bench/load's JSON. The load targets are the pipeline's: a
+// session whose B ran something else (bench/load -b sdk) is refused.
+func readLoad(path string) (*LoadSummary, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var ld LoadSummary
+	if err := json.Unmarshal(b, &ld); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if svc := ld.Config.BService; svc != "" && svc != "pipeline" {
+		return nil, fmt.Errorf("%s: B ran %q, not the pipeline; the load rows are left missing", path, svc)
+	}
+	return &ld, nil
 }

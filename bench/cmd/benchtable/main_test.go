@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -258,5 +259,34 @@ func TestRender(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(out)
+	}
+}
+
+// A load session whose B was not the pipeline (bench/load -b sdk) cannot
+// fill the pipeline's load rows: readLoad refuses it, naming the file.
+func TestReadLoadRefusesAnotherB(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sdk := write("sdk.json", `{"version":1,"config":{"b_service":"sdk"},"summary":{"throughput_ratio":0.9}}`)
+	if _, err := readLoad(sdk); err == nil || !strings.Contains(err.Error(), "sdk.json") || !strings.Contains(err.Error(), `"sdk"`) {
+		t.Errorf("readLoad(-b sdk session) = %v, want an error naming the file and the B", err)
+	}
+	for name, body := range map[string]string{
+		"old.json":      `{"version":1,"config":{},"summary":{"throughput_ratio":0.9}}`,
+		"pipeline.json": `{"version":1,"config":{"b_service":"pipeline"},"summary":{"throughput_ratio":0.9}}`,
+	} {
+		ld, err := readLoad(write(name, body))
+		if err != nil || ld.Summary.ThroughputRatio != 0.9 {
+			t.Errorf("readLoad(%s) = %+v, %v", name, ld, err)
+		}
+	}
+	if _, err := readLoad(write("bad.json", `{`)); err == nil || !strings.Contains(err.Error(), "bad.json") {
+		t.Errorf("readLoad(malformed) = %v, want an error naming the file", err)
 	}
 }

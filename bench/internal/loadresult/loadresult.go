@@ -36,6 +36,10 @@ type Config struct {
 	BuildS           float64  `json:"build_s"`
 	Note             string   `json:"note"`
 	BEnv             []string `json:"b_env,omitempty"` // added to B's environment (-b-env)
+	// BService is what B runs (-b): "" or "pipeline" for the service with
+	// otelsentry's pipeline, "sdk" for bench/cmd/sdkapp (the bare
+	// OpenTelemetry SDK), which reports no span accounting.
+	BService string `json:"b_service,omitempty"`
 }
 
 // Phase is one loadgen run against one service.
@@ -181,4 +185,8 @@ type Summary struct {
 	// envelopes (events and check-ins) the receiver got, over the B runs.
 	ErrorEvents int64 `json:"error_events_captured"`
 	Envelopes   int64 `json:"sentry_envelopes_received"`
+	// ReceivedSpans is what the receiver got over the B runs: with -b sdk
+	// the only span figure there is (the SDK counts neither what it
+	// started nor what it dropped).
+	ReceivedSpans int64 `json:"received_spans"`
 }
