@@ -33,10 +33,17 @@
 // the pipeline reports no environment, so A would inject faults that B
 // ignores; without faults both sides serve the same work.
 //
+// With -b sdk, B is instead bench/cmd/sdkapp: the same service traced by
+// the bare OpenTelemetry SDK (parentbased_traceidratio 0.1, the SDK's batch
+// span processor, OTLP/HTTP+gzip to the receiver), the reference for what
+// users would pick instead. The SDK reports no span accounting, so such a
+// session gives ratios and the spans received only.
+//
 // Usage, from the bench module:
 //
 //	go run ./load -out out/load.json         # ~3.5 minutes
 //	go run ./load -quick                     # ~30 s smoke run (1 pair, short phases)
+//	go run ./load -b sdk                     # B = the bare OpenTelemetry SDK
 package main
 
 import (
