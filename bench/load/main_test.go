@@ -102,6 +102,34 @@ func TestSummaryJSON(t *testing.T) {
 	}
 }
 
+// A session whose B is the bare SDK (-b sdk) has no shutdown summary and
+// no accounting: its report says what B was, gives the spans the receiver
+// got, and claims no drop count it does not have.
+func TestSDKSessionReport(t *testing.T) {
+	res := &Results{Config: Config{Pairs: 1, BService: "sdk"}, Runs: []Run{
+		{Variant: "A", Pair: 1, Seq: 1, Fixed: Phase{Completed: 10}, Saturation: Phase{Completed: 10, AchievedRPS: 100}},
+		{Variant: "B", Pair: 1, Seq: 2, Fixed: Phase{Completed: 10}, Saturation: Phase{Completed: 10, AchievedRPS: 95},
+			Received: &Received{Spans: 1234, Requests: 3}},
+	}}
+	summarize(res)
+	if res.Summary.ThroughputRatio != 0.95 || res.Summary.ReceivedSpans != 1234 || res.Summary.Spans != (Accounting{}) {
+		t.Errorf("summary = %+v", res.Summary)
+	}
+	var out strings.Builder
+	writeText(res, &out)
+	text := out.String()
+	for _, want := range []string{"B = bare OpenTelemetry SDK", "the receiver got 1234", "0.950"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lacks %q:\n%s", want, text)
+		}
+	}
+	for _, unwanted := range []string{"uncounted", "full pipeline"} {
+		if strings.Contains(text, unwanted) {
+			t.Errorf("report of a bare-SDK session says %q:\n%s", unwanted, text)
+		}
+	}
+}
+
 // B's environment is the pipeline's, with -b-env last (so it wins); A's is
 // telemetry off whatever -b-env says, and the caller's telemetry variables
 // never leak into either.
