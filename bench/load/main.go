@@ -556,6 +556,14 @@ func runOne(ctx context.Context, o options, app, bApp, work string, recv *receiv
 		r.Received = &Received{Spans: recv.spans.Load(), Requests: recv.requests.Load(), Bytes: recv.bytes.Load(),
 			Bad: recv.bad.Load(), Envelopes: recv.envelopes.Load()}
 	}
+	if variant == "B" && !pipeline && r.Err == "" {
+		// The bare SDK counts nothing: at least its spans must have
+		// arrived, or B measured a service that exported nothing.
+		if rc := r.Received; rc.Spans == 0 || rc.Bad > 0 {
+			r.Err = fmt.Sprintf("the receiver got %d spans and %d bad export requests from B\n--- service log (last lines) ---\n%s",
+				rc.Spans, rc.Bad, svc.lastLines())
+		}
+	}
 	if pipeline {
 		svc.mu.Lock()
 		line := svc.summary
