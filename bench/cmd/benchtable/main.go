@@ -34,6 +34,7 @@ func main() {
 	flag.Var(&benchFiles, "bench", "go test -bench output (repeatable; also positional arguments)")
 	corpusFile := flag.String("corpus", "", "the corpus file written through BENCH_CORPUS_OUT")
 	loadFile := flag.String("load", "", "the JSON written by bench/load -out")
+	loadSDKFile := flag.String("load-sdk", "", "the JSON written by bench/load -b sdk -out (the reference row: B = the bare OpenTelemetry SDK)")
 	benchstatFile := flag.String("benchstat", "", "benchstat's output, included as an appendix")
 	out := flag.String("o", "", "write the report here (default stdout)")
 	flag.Var(&notes, "note", "a line to put above the tables (repeatable)")
@@ -72,10 +73,17 @@ func main() {
 		}
 	}
 	if *loadFile != "" {
-		if ld, err := readLoad(*loadFile); err != nil {
+		if ld, err := readLoad(*loadFile, "pipeline"); err != nil {
 			warn("%v", err)
 		} else {
 			in.Load = ld
+		}
+	}
+	if *loadSDKFile != "" {
+		if ld, err := readLoad(*loadSDKFile, "sdk"); err != nil {
+			warn("%v", err)
+		} else {
+			in.LoadSDK = ld
 		}
 	}
 	if *benchstatFile != "" {
@@ -159,9 +167,11 @@ func gitCommit() string {
 	return c
 }
 
-// readLoad reads bench/load's JSON. The load targets are the pipeline's: a
-// session whose B ran something else (bench/load -b sdk) is refused.
-func readLoad(path string) (*LoadSummary, error) {
+// readLoad reads bench/load's JSON of a session whose B ran want
+// ("pipeline" or "sdk", bench/load's -b). The load targets are the
+// pipeline's, and the reference row the bare SDK's: a session of the other
+// kind is refused, naming the file.
+func readLoad(path, want string) (*LoadSummary, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -170,8 +180,12 @@ func readLoad(path string) (*LoadSummary, error) {
 	if err := json.Unmarshal(b, &ld); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	if svc := ld.Config.BService; svc != "" && svc != "pipeline" {
-		return nil, fmt.Errorf("%s: B ran %q, not the pipeline; the load rows are left missing", path, svc)
+	svc := ld.Config.BService
+	if svc == "" {
+		svc = "pipeline" // written before -b existed
+	}
+	if svc != want {
+		return nil, fmt.Errorf("%s: B ran %q, not %q; its rows are left missing", path, svc, want)
 	}
 	return &ld, nil
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/otelsentry/otelsentry/bench/internal/loadresult"
 )
 
 func loadFixture(t *testing.T) Input {
@@ -274,19 +276,62 @@ func TestReadLoadRefusesAnotherB(t *testing.T) {
 		return p
 	}
 	sdk := write("sdk.json", `{"version":1,"config":{"b_service":"sdk"},"summary":{"throughput_ratio":0.9}}`)
-	if _, err := readLoad(sdk); err == nil || !strings.Contains(err.Error(), "sdk.json") || !strings.Contains(err.Error(), `"sdk"`) {
-		t.Errorf("readLoad(-b sdk session) = %v, want an error naming the file and the B", err)
+	if _, err := readLoad(sdk, "pipeline"); err == nil || !strings.Contains(err.Error(), "sdk.json") || !strings.Contains(err.Error(), `"sdk"`) {
+		t.Errorf("readLoad(-b sdk session, pipeline) = %v, want an error naming the file and the B", err)
+	}
+	if ld, err := readLoad(sdk, "sdk"); err != nil || ld.Summary.ThroughputRatio != 0.9 {
+		t.Errorf("readLoad(-b sdk session, sdk) = %+v, %v", ld, err)
 	}
 	for name, body := range map[string]string{
 		"old.json":      `{"version":1,"config":{},"summary":{"throughput_ratio":0.9}}`,
 		"pipeline.json": `{"version":1,"config":{"b_service":"pipeline"},"summary":{"throughput_ratio":0.9}}`,
 	} {
-		ld, err := readLoad(write(name, body))
+		p := write(name, body)
+		ld, err := readLoad(p, "pipeline")
 		if err != nil || ld.Summary.ThroughputRatio != 0.9 {
 			t.Errorf("readLoad(%s) = %+v, %v", name, ld, err)
 		}
+		if _, err := readLoad(p, "sdk"); err == nil {
+			t.Errorf("readLoad(%s, sdk) accepted a pipeline session as the SDK's", name)
+		}
 	}
-	if _, err := readLoad(write("bad.json", `{`)); err == nil || !strings.Contains(err.Error(), "bad.json") {
+	if _, err := readLoad(write("bad.json", `{`), "pipeline"); err == nil || !strings.Contains(err.Error(), "bad.json") {
 		t.Errorf("readLoad(malformed) = %v, want an error naming the file", err)
+	}
+}
+
+// With a -b sdk session, the load section ends with the reference row: both
+// sessions' ratios side by side (each pair's too), and no target of its own.
+func TestRenderLoadSDKReference(t *testing.T) {
+	in := loadFixture(t)
+	var before strings.Builder
+	Render(&before, in)
+	if strings.Contains(before.String(), "bare OpenTelemetry SDK at 10 %") {
+		t.Fatal("reference row without a -b sdk session")
+	}
+	in.LoadSDK = &LoadSummary{
+		Config: loadresult.Config{BService: "sdk"},
+		Pairs:  []loadresult.Pair{{ThroughputRatio: 0.93}, {ThroughputRatio: 0.96}},
+		Summary: loadresult.Summary{Pairs: 2, ThroughputRatio: 0.945, SatCPUPer1kRatio: 1.12, P99Ratio: 1.01,
+			ReceivedSpans: 4321},
+	}
+	var b strings.Builder
+	Render(&b, in)
+	out := b.String()
+	for _, want := range []string{
+		"| full pipeline (the table above) | 3 | 0.970 | 0.970, 0.910, 1.020 |",
+		"| bare OpenTelemetry SDK at 10 % | 2 | 0.945 | 0.930, 0.960 | 1.120 | 1.010 |",
+		"the receiver got 4321 spans",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	// The targets are the pipeline's alone.
+	if got, want := strings.Count(out, "| load: throughput at saturation, B/A |"), 1; got != want {
+		t.Errorf("%d load throughput target rows, want %d", got, want)
+	}
+	if t.Failed() {
+		t.Log(out)
 	}
 }

@@ -46,9 +46,12 @@ type Machine struct {
 // Input is everything a report is made of; nil or empty parts are reported
 // as missing.
 type Input struct {
-	Bench     *Results
-	Corpus    []Corpus
-	Load      *LoadSummary
+	Bench  *Results
+	Corpus []Corpus
+	Load   *LoadSummary
+	// LoadSDK is the same A/B with B = the bare OpenTelemetry SDK (bench/load
+	// -b sdk): a reference row under the load table, no target.
+	LoadSDK   *LoadSummary
 	Benchstat string
 	Machine   Machine
 	Notes     []string
@@ -274,6 +277,7 @@ func Render(w io.Writer, in Input) {
 	renderServiceCPU(w, in.Bench)
 	renderCorpus(w, in.Corpus)
 	renderLoad(w, in.Load)
+	renderLoadSDK(w, in.Load, in.LoadSDK)
 	renderMachine(w, in)
 	if strings.TrimSpace(in.Benchstat) != "" {
 		fmt.Fprintf(w, "#### Appendix: benchstat (medians with 95%% confidence intervals)\n\n```text\n%s\n```\n", strings.TrimRight(in.Benchstat, "\n"))
@@ -456,6 +460,46 @@ func renderLoad(w io.Writer, ld *LoadSummary) {
 	}
 	for _, e := range errorsOf(ld) {
 		fmt.Fprintf(w, "- error: %s\n", firstLine(e))
+	}
+}
+
+// renderLoadSDK puts the load A/B whose B was the bare OpenTelemetry SDK
+// beside the pipeline's: what the cheapest sampled OpenTelemetry set-up
+// keeps of the same service's throughput, in a session of its own (its own
+// A runs), so the two are compared as ratios only.
+func renderLoadSDK(w io.Writer, pipeline, sdk *LoadSummary) {
+	if sdk == nil || sdk.Summary.Pairs == 0 {
+		return
+	}
+	fmt.Fprintln(w, "Reference, no target: the same A/B with B = the bare OpenTelemetry SDK (`go run ./load -b sdk`: "+
+		"`bench/cmd/sdkapp`, `parentbased_traceidratio` 0.1, the SDK's batch span processor, OTLP/HTTP with gzip to the same receiver; "+
+		"no tail keep, no request context on child spans, no redaction, no error events, no drop accounting), in a session of its own after the pipeline's.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| B | pairs | throughput at saturation, B/A | each pair | CPU s per 1000 requests at saturation, B/A | p99 at fixed rate, B/A |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	row := func(name string, ld *LoadSummary) {
+		if ld == nil || ld.Summary.Pairs == 0 {
+			fmt.Fprintf(w, "| %s | missing | | | | |\n", name)
+			return
+		}
+		s := ld.Summary
+		each := make([]string, len(ld.Pairs))
+		for i, p := range ld.Pairs {
+			each[i] = fmt.Sprintf("%.3f", p.ThroughputRatio)
+		}
+		quick := ""
+		if ld.Config.Quick {
+			quick = " (quick)"
+		}
+		fmt.Fprintf(w, "| %s | %d%s | %.3f | %s | %.3f | %.3f |\n", name, s.Pairs, quick, s.ThroughputRatio,
+			strings.Join(each, ", "), s.SatCPUPer1kRatio, s.P99Ratio)
+	}
+	row("full pipeline (the table above)", pipeline)
+	row("bare OpenTelemetry SDK at 10 %", sdk)
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "The bare SDK's B runs: the receiver got %d spans.\n\n", sdk.Summary.ReceivedSpans)
+	for _, e := range errorsOf(sdk) {
+		fmt.Fprintf(w, "- error (-b sdk): %s\n", firstLine(e))
 	}
 }
 
