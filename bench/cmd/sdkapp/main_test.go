@@ -2,61 +2,22 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	"google.golang.org/protobuf/proto"
+	"github.com/otelsentry/otelsentry/internal/fakebackend"
 )
 
 // The bare-SDK service serves the reference service's API, reads its
 // sampler and exporter from the standard variables, and flushes what it
-// sampled to an OTLP/HTTP receiver (gzip, protobuf, decoded here) when it
-// is stopped.
+// sampled to an OTLP/HTTP receiver (gzip, protobuf, decoded by the fake
+// backend) when it is stopped.
 func TestServesAndExportsThroughTheStandardVariables(t *testing.T) {
-	var (
-		mu    sync.Mutex
-		names = map[string]int{}
-		bad   []string
-	)
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		if r.URL.Path != "/v1/traces" || r.Header.Get("Content-Encoding") != "gzip" {
-			bad = append(bad, r.URL.Path+" encoding="+r.Header.Get("Content-Encoding"))
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		zr, err := gzip.NewReader(r.Body)
-		var raw []byte
-		if err == nil {
-			raw, err = io.ReadAll(zr)
-		}
-		var msg collectortrace.ExportTraceServiceRequest
-		if err == nil {
-			err = proto.Unmarshal(raw, &msg)
-		}
-		if err != nil {
-			bad = append(bad, err.Error())
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		for _, rs := range msg.ResourceSpans {
-			for _, ss := range rs.ScopeSpans {
-				for _, s := range ss.Spans {
-					names[s.Name]++
-				}
-			}
-		}
-	}))
-	defer recv.Close()
+	recv := fakebackend.NewOTLP(t)
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", recv.URL)
 	t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
 	t.Setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
@@ -97,10 +58,18 @@ func TestServesAndExportsThroughTheStandardVariables(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("no shutdown within 30s")
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(bad) > 0 {
-		t.Fatalf("receiver refused exports: %v", bad)
+	reqs := recv.Requests()
+	if len(reqs) == 0 {
+		t.Fatal("the receiver got no export request")
+	}
+	for _, r := range reqs {
+		if r.Path != "/v1/traces" || r.Header.Get("Content-Encoding") != "gzip" {
+			t.Errorf("export request to %s with Content-Encoding %q, want /v1/traces with gzip", r.Path, r.Header.Get("Content-Encoding"))
+		}
+	}
+	names := map[string]int{}
+	for _, s := range recv.Spans() {
+		names[s.Name]++
 	}
 	if names["POST /api/analyze"] != 1 || names["agent.execute"] == 0 {
 		t.Fatalf("spans received by name: %v; want the request's server span and its agents' spans", names)
