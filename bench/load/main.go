@@ -301,11 +301,8 @@ func run(ctx context.Context, o options) (*Results, error) {
 		SatRPS: o.satRPS, SatDurationS: o.sat.Seconds(), SatConcurrency: o.satConc,
 		WarmupS: o.warmup.Seconds(), Exporter: o.exporter, Environment: "production",
 		NumCPU: runtime.NumCPU(), BuildS: round(buildS, 1),
-		Note: "service, loadgen and receiver share the machine's cores; A = OTEL_SDK_DISABLED=true, B = full pipeline",
+		Note: "service, loadgen and receiver share the machine's cores; A = OTEL_SDK_DISABLED=true, B = " + describe("B", o),
 		BEnv: o.bEnv, BService: o.bService,
-	}
-	if o.bService == "sdk" {
-		res.Config.Note = "service, loadgen and receiver share the machine's cores; A = OTEL_SDK_DISABLED=true, B = the bare OpenTelemetry SDK (bench/cmd/sdkapp)"
 	}
 
 	seq := 0
@@ -1008,19 +1005,15 @@ func writeText(res *Results, w io.Writer) {
 	fmt.Fprintf(w, "  error rate                  A %.4f, B %.4f (unexpected: A %.0f, B %.0f)\n", s.ErrorRate.A, s.ErrorRate.B, s.Unexpected.A, s.Unexpected.B)
 	if c.BService == "sdk" {
 		fmt.Fprintf(w, "  spans (B runs, summed)      the receiver got %d; the SDK counts neither the spans it started nor those it dropped\n", s.ReceivedSpans)
-		fmt.Fprintf(w, "  wall time %.0fs (build %.1fs)\n", res.WallS, c.BuildS)
-		for _, e := range res.Errors {
-			fmt.Fprintf(w, "  ERROR %s\n", e)
+	} else {
+		t := s.Spans
+		fmt.Fprintf(w, "  spans (B runs, summed)      started %d, exported %d (receiver got %d), tail-dropped %d (not sampled_out: %d)\n",
+			t.Started, t.Exported, t.Exported-t.ExportMismatch, t.TailDropped, t.TailOther)
+		fmt.Fprintf(w, "    dropped: queue_full %d, export_failed %d, lost_at_shutdown %d → dropped %d; uncounted %d; export mismatch %d\n",
+			t.QueueFull, t.ExportFailed, t.LostAtShutdown, t.Dropped, t.Uncounted, t.ExportMismatch)
+		if c.Exporter == "sentry" {
+			fmt.Fprintf(w, "  sentry (B runs, summed)     %d error events captured, %d envelopes received\n", s.ErrorEvents, s.Envelopes)
 		}
-		return
-	}
-	t := s.Spans
-	fmt.Fprintf(w, "  spans (B runs, summed)      started %d, exported %d (receiver got %d), tail-dropped %d (not sampled_out: %d)\n",
-		t.Started, t.Exported, t.Exported-t.ExportMismatch, t.TailDropped, t.TailOther)
-	fmt.Fprintf(w, "    dropped: queue_full %d, export_failed %d, lost_at_shutdown %d → dropped %d; uncounted %d; export mismatch %d\n",
-		t.QueueFull, t.ExportFailed, t.LostAtShutdown, t.Dropped, t.Uncounted, t.ExportMismatch)
-	if c.Exporter == "sentry" {
-		fmt.Fprintf(w, "  sentry (B runs, summed)     %d error events captured, %d envelopes received\n", s.ErrorEvents, s.Envelopes)
 	}
 	fmt.Fprintf(w, "  wall time %.0fs (build %.1fs)\n", res.WallS, c.BuildS)
 	for _, e := range res.Errors {

@@ -483,16 +483,12 @@ func renderLoadSDK(w io.Writer, pipeline, sdk *LoadSummary) {
 			return
 		}
 		s := ld.Summary
-		each := make([]string, len(ld.Pairs))
-		for i, p := range ld.Pairs {
-			each[i] = fmt.Sprintf("%.3f", p.ThroughputRatio)
-		}
 		quick := ""
 		if ld.Config.Quick {
 			quick = " (quick)"
 		}
 		fmt.Fprintf(w, "| %s | %d%s | %.3f | %s | %.3f | %.3f |\n", name, s.Pairs, quick, s.ThroughputRatio,
-			strings.Join(each, ", "), s.SatCPUPer1kRatio, s.P99Ratio)
+			pairList(ld.Pairs, func(p loadresult.Pair) float64 { return p.ThroughputRatio }), s.SatCPUPer1kRatio, s.P99Ratio)
 	}
 	row("full pipeline (the table above)", pipeline)
 	row("bare OpenTelemetry SDK at 10 %", sdk)
@@ -510,17 +506,20 @@ func renderPairs(w io.Writer, pairs []loadresult.Pair) {
 	if len(pairs) < 2 {
 		return
 	}
-	list := func(f func(loadresult.Pair) float64) string {
-		parts := make([]string, len(pairs))
-		for i, p := range pairs {
-			parts[i] = fmt.Sprintf("%.3f", f(p))
-		}
-		return strings.Join(parts, ", ")
-	}
+	list := func(f func(loadresult.Pair) float64) string { return pairList(pairs, f) }
 	fmt.Fprintf(w, "Each pair's B/A, in order: throughput at saturation %s; CPU per 1000 requests at saturation %s; p99 at fixed rate %s.\n\n",
 		list(func(p loadresult.Pair) float64 { return p.ThroughputRatio }),
 		list(func(p loadresult.Pair) float64 { return p.SatCPUPer1kRatio }),
 		list(func(p loadresult.Pair) float64 { return p.P99Ratio }))
+}
+
+// pairList is one figure of each pair, in order: "0.970, 0.910, 1.020".
+func pairList(pairs []loadresult.Pair, f func(loadresult.Pair) float64) string {
+	parts := make([]string, len(pairs))
+	for i, p := range pairs {
+		parts[i] = fmt.Sprintf("%.3f", f(p))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func errorsOf(ld *LoadSummary) []string {
